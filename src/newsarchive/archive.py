@@ -1,0 +1,641 @@
+"""The archive: one SQLite file. This module owns every table name and every SQL string.
+
+The file stays a plain SQLite database that other tools open as is: the full-text index is an
+FTS5 table named and wired the way sqlite-utils' `enable_fts(create_triggers=True)` does it, so
+`sqlite-utils search archive.db articles WORD` and Datasette work on it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from newsarchive.model import Article
+
+APPLICATION_ID = 0x4E415243  # "NARC": marks the file as a newsarchive archive
+FTS_TOKENIZER = "unicode61 remove_diacritics 2"  # case- and accent-insensitive matching
+
+ARTICLE_FIELDS = (
+    "id", "path", "url", "site", "title", "author", "published", "date_source", "lang",
+    "words", "tags", "text", "kind", "encoding", "content_hash", "source_hash",
+    "cleaner_version", "ingested_at", "updated_at",
+)  # fmt: skip
+
+
+class ArchiveError(Exception):
+    """A problem with the archive file itself; the message is one sentence for the user."""
+
+    hint: str | None = None
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class NotAnArchive(ArchiveError):
+    pass
+
+
+class ArchiveTooNew(ArchiveError):
+    pass
+
+
+class ArchiveBusy(ArchiveError):
+    pass
+
+
+class QuerySyntaxError(ArchiveError):
+    pass
+
+
+class ArticleNotFound(ArchiveError):
+    pass
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+# ---------------------------------------------------------------- migrations
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[Migration] = []
+
+
+def migration(fn: Migration) -> Migration:
+    """Register a schema step; each runs once, in its own transaction with the version bump."""
+    MIGRATIONS.append(fn)
+    return fn
+
+
+@migration
+def m001_initial(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        """
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            path TEXT NOT NULL,
+            url TEXT,
+            site TEXT,
+            title TEXT,
+            author TEXT,
+            published TEXT,
+            date_source TEXT,
+            lang TEXT,
+            words INTEGER NOT NULL DEFAULT 0,
+            tags TEXT NOT NULL DEFAULT '[]',
+            text TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            encoding TEXT,
+            content_hash TEXT NOT NULL,
+            source_hash TEXT NOT NULL,
+            cleaner_version TEXT NOT NULL,
+            ingested_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    conn.execute("CREATE UNIQUE INDEX idx_articles_content_hash ON articles (content_hash)")
+    conn.execute("CREATE INDEX idx_articles_published ON articles (published)")
+    conn.execute("CREATE INDEX idx_articles_site ON articles (site)")
+    conn.execute("CREATE INDEX idx_articles_lang ON articles (lang)")
+    conn.execute(
+        """
+        CREATE TABLE raw_inputs (
+            article_id INTEGER PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
+            compression TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            data BLOB NOT NULL
+        )"""
+    )
+    conn.execute(
+        """
+        CREATE TABLE files (
+            path TEXT PRIMARY KEY,
+            size INTEGER,
+            mtime_ns INTEGER,
+            source_hash TEXT,
+            article_id INTEGER REFERENCES articles (id) ON DELETE SET NULL,
+            outcome TEXT NOT NULL,
+            seen_at TEXT NOT NULL
+        )"""
+    )
+    conn.execute("CREATE INDEX idx_files_article_id ON files (article_id)")
+    conn.execute(
+        """
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            status TEXT NOT NULL,
+            inputs TEXT NOT NULL,
+            options TEXT NOT NULL,
+            new INTEGER NOT NULL DEFAULT 0,
+            updated INTEGER NOT NULL DEFAULT 0,
+            unchanged INTEGER NOT NULL DEFAULT 0,
+            duplicate INTEGER NOT NULL DEFAULT 0,
+            skipped INTEGER NOT NULL DEFAULT 0,
+            failed INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+    conn.execute(
+        """
+        CREATE TABLE problems (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES runs (id),
+            path TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            at TEXT NOT NULL
+        )"""
+    )
+    conn.execute("CREATE INDEX idx_problems_run_id ON problems (run_id)")
+    # The full-text index, exactly as sqlite-utils' enable_fts(create_triggers=True) builds it.
+    conn.execute(
+        f"""
+        CREATE VIRTUAL TABLE [articles_fts] USING FTS5 (
+            [title], [text],
+            tokenize='{FTS_TOKENIZER}',
+            content=[articles]
+        )"""
+    )
+    # Triggers one by one with execute(): executescript() would commit half a migration.
+    for sql in (
+        """CREATE TRIGGER [articles_ai] AFTER INSERT ON [articles] BEGIN
+             INSERT INTO [articles_fts] (rowid, [title], [text]) VALUES (new.rowid, new.[title], new.[text]);
+           END""",
+        """CREATE TRIGGER [articles_ad] AFTER DELETE ON [articles] BEGIN
+             INSERT INTO [articles_fts] ([articles_fts], rowid, [title], [text])
+               VALUES('delete', old.rowid, old.[title], old.[text]);
+           END""",
+        """CREATE TRIGGER [articles_au] AFTER UPDATE ON [articles] BEGIN
+             INSERT INTO [articles_fts] ([articles_fts], rowid, [title], [text])
+               VALUES('delete', old.rowid, old.[title], old.[text]);
+             INSERT INTO [articles_fts] (rowid, [title], [text]) VALUES (new.rowid, new.[title], new.[text]);
+           END""",
+    ):
+        conn.execute(sql)
+
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+# ---------------------------------------------------------------- queries
+@dataclass
+class Filters:
+    """The filters shared by list, search and export."""
+
+    since: str | None = None  # YYYY, YYYY-MM or YYYY-MM-DD, inclusive
+    until: str | None = None  # inclusive
+    lang: str | None = None
+    site: str | None = None
+
+    def where(self, table: str = "articles") -> tuple[list[str], dict[str, Any]]:
+        clauses: list[str] = []
+        params: dict[str, Any] = {}
+        if self.since:
+            clauses.append(f"{table}.published >= :since")
+            params["since"] = _check_partial_date(self.since)
+        if self.until:
+            clauses.append(f"{table}.published < :until")
+            params["until"] = _after(_check_partial_date(self.until))
+        if self.lang:
+            clauses.append(f"{table}.lang = :lang")
+            params["lang"] = self.lang.lower()
+        if self.site:
+            clauses.append(f"({table}.site = :site COLLATE NOCASE OR {table}.url LIKE :site_like)")
+            params["site"] = self.site
+            params["site_like"] = f"%://{self.site}/%"
+        return clauses, params
+
+
+_PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def _check_partial_date(value: str) -> str:
+    value = value.strip()
+    if not _PARTIAL_DATE.match(value):
+        raise ArchiveError(
+            f"{value!r} is not a date.", hint="Use YYYY, YYYY-MM or YYYY-MM-DD, e.g. 2024-03."
+        )
+    try:
+        date.fromisoformat((value + "-01-01")[:10])
+    except ValueError:
+        raise ArchiveError(f"{value!r} is not a valid date.", hint="Use YYYY, YYYY-MM or YYYY-MM-DD.") from None
+    return value
+
+
+def _after(value: str) -> str:
+    """The first ISO string past every date inside `value` (a year, month or day)."""
+    parts = value.split("-")
+    if len(parts) == 1:
+        return str(int(parts[0]) + 1)
+    if len(parts) == 2:
+        y, m = int(parts[0]), int(parts[1])
+        return f"{y + 1}-01" if m == 12 else f"{y}-{m + 1:02d}"
+    return value + "\uffff"  # every time of that day sorts before this
+
+
+SORTS = {
+    "newest": "articles.published IS NULL, articles.published DESC, articles.id DESC",
+    "oldest": "articles.published IS NULL, articles.published ASC, articles.id ASC",
+    "title": "articles.title IS NULL, articles.title COLLATE NOCASE, articles.id",
+    "words": "articles.words DESC, articles.id",
+    "ingested": "articles.id DESC",
+    "id": "articles.id",
+}
+_FTS_QUERY_ERRORS = ("fts5", "syntax error", "unterminated string", "no such column", "malformed MATCH", "unknown special query")
+SNIPPET_START, SNIPPET_END = "\x02", "\x03"  # markers around matched words in snippets
+
+
+class Archive:
+    def __init__(self, path: str | os.PathLike[str], create: bool = True) -> None:
+        self.path = Path(path)
+        _refuse_foreign_file(self.path, create)
+        try:
+            conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
+        except sqlite3.Error as exc:
+            raise ArchiveError(f"cannot open {self.path}: {exc}.") from None
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        try:
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")  # readers work while an ingest writes
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise ArchiveBusy(f"{self.path} is busy: another newsarchive is writing to it.") from None
+            raise NotAnArchive(f"{self.path} is not a newsarchive archive ({exc}).") from None
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ schema
+    def _migrate(self) -> None:
+        conn = self.conn
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        if version == 0:
+            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if tables:
+                raise NotAnArchive(
+                    f"{self.path} is an SQLite database, but not a newsarchive archive; it was left untouched.",
+                    hint="Choose another file with --db.",
+                )
+        elif app_id != APPLICATION_ID:
+            raise NotAnArchive(f"{self.path} is an SQLite database, but not a newsarchive archive.")
+        if version > SCHEMA_VERSION:
+            raise ArchiveTooNew(
+                f"{self.path} was made by a newer newsarchive (schema {version}, this one knows {SCHEMA_VERSION}).",
+                hint="Upgrade newsarchive to use this archive.",
+            )
+        for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.transaction():
+                current = conn.execute("PRAGMA user_version").fetchone()[0]
+                if current >= number:  # another process migrated while we waited for the lock
+                    continue
+                step(conn)
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version = {number}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction; nested calls join the outer one."""
+        if self.conn.in_transaction:
+            yield
+            return
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise ArchiveBusy(
+                f"{self.path} is busy: another newsarchive is writing to it ({exc}).",
+                hint="Wait for the other ingest to finish, then run this again.",
+            ) from None
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    # ------------------------------------------------------------ ingest side
+    def file_state(self, path: str) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            "SELECT path, size, mtime_ns, source_hash, article_id, outcome FROM files WHERE path = ?",
+            (path,),
+        ).fetchone()
+        if row is None:
+            return None
+        return dict(zip(("path", "size", "mtime_ns", "source_hash", "article_id", "outcome"), row))
+
+    def record_file(
+        self,
+        path: str,
+        size: int | None,
+        mtime_ns: int | None,
+        source_hash: str | None,
+        article_id: int | None,
+        outcome: str,
+    ) -> None:
+        self.conn.execute(
+            """INSERT INTO files (path, size, mtime_ns, source_hash, article_id, outcome, seen_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,
+                 source_hash = excluded.source_hash, article_id = excluded.article_id,
+                 outcome = excluded.outcome, seen_at = excluded.seen_at""",
+            (path, size, mtime_ns, source_hash, article_id, outcome, now_iso()),
+        )
+
+    def article_id_for_content(self, content_hash: str) -> int | None:
+        row = self.conn.execute(
+            "SELECT id FROM articles WHERE content_hash = ?", (content_hash,)
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def article_exists(self, article_id: int) -> bool:
+        return self.conn.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None
+
+    def save_article(
+        self,
+        article: Article,
+        content_hash: str,
+        source_hash: str,
+        raw: bytes,
+        cleaner_version: str,
+        article_id: int | None = None,
+    ) -> int:
+        """Insert a new article, or replace the fields of `article_id` in place (same id)."""
+        stamp = now_iso()
+        values = {
+            "path": article.path,
+            "url": article.url,
+            "site": article.site,
+            "title": article.title,
+            "author": article.author,
+            "published": article.published,
+            "date_source": article.date_source,
+            "lang": article.lang,
+            "words": article.words,
+            "tags": json.dumps(article.tags, ensure_ascii=False),
+            "text": article.text,
+            "kind": article.kind,
+            "encoding": article.encoding,
+            "content_hash": content_hash,
+            "source_hash": source_hash,
+            "cleaner_version": cleaner_version,
+            "updated_at": stamp,
+        }
+        with self.transaction():
+            if article_id is None:
+                values["ingested_at"] = stamp
+                columns = ", ".join(values)
+                marks = ", ".join(f":{k}" for k in values)
+                cursor = self.conn.execute(f"INSERT INTO articles ({columns}) VALUES ({marks})", values)
+                article_id = int(cursor.lastrowid or 0)
+            else:
+                sets = ", ".join(f"{k} = :{k}" for k in values)
+                self.conn.execute(f"UPDATE articles SET {sets} WHERE id = :id", {**values, "id": article_id})
+            self.conn.execute(
+                """INSERT INTO raw_inputs (article_id, compression, size, data) VALUES (?, 'zlib', ?, ?)
+                   ON CONFLICT (article_id) DO UPDATE SET compression = excluded.compression,
+                     size = excluded.size, data = excluded.data""",
+                (article_id, len(raw), zlib.compress(raw, 6)),
+            )
+        return article_id
+
+    def delete_article(self, article_id: int) -> None:
+        with self.transaction():
+            self.conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+
+    def start_run(self, inputs: list[str], options: dict[str, Any]) -> int:
+        with self.transaction():
+            cursor = self.conn.execute(
+                "INSERT INTO runs (started_at, status, inputs, options) VALUES (?, 'running', ?, ?)",
+                (now_iso(), json.dumps(inputs, ensure_ascii=False), json.dumps(options, ensure_ascii=False)),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def record_problem(self, run_id: int, path: str, outcome: str, reason: str) -> None:
+        self.conn.execute(
+            "INSERT INTO problems (run_id, path, outcome, reason, at) VALUES (?, ?, ?, ?, ?)",
+            (run_id, path, outcome, reason, now_iso()),
+        )
+
+    def finish_run(self, run_id: int, counts: dict[str, int], status: str) -> None:
+        with self.transaction():
+            self.conn.execute(
+                """UPDATE runs SET ended_at = :ended_at, status = :status, new = :new,
+                     updated = :updated, unchanged = :unchanged, duplicate = :duplicate,
+                     skipped = :skipped, failed = :failed WHERE id = :id""",
+                {"ended_at": now_iso(), "status": status, "id": run_id, **counts},
+            )
+
+    def runs(self) -> list[dict[str, Any]]:
+        return self._rows("SELECT * FROM runs ORDER BY id")
+
+    def problems(self, run_id: int | None = None) -> list[dict[str, Any]]:
+        if run_id is None:
+            return self._rows("SELECT * FROM problems ORDER BY id")
+        return self._rows("SELECT * FROM problems WHERE run_id = ? ORDER BY id", (run_id,))
+
+    # ------------------------------------------------------------ reading
+    def _rows(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+        cursor = self.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def _article(self, row: dict[str, Any]) -> dict[str, Any]:
+        row["tags"] = json.loads(row["tags"]) if row.get("tags") else []
+        return row
+
+    def count(self, filters: Filters | None = None) -> int:
+        clauses, params = (filters or Filters()).where()
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        return int(self.conn.execute(f"SELECT count(*) FROM articles {where}", params).fetchone()[0])
+
+    def list_articles(
+        self,
+        filters: Filters | None = None,
+        sort: str = "newest",
+        limit: int | None = 20,
+        offset: int = 0,
+        with_text: bool = False,
+    ) -> list[dict[str, Any]]:
+        return list(self.iter_articles(filters, sort, limit, offset, with_text))
+
+    def iter_articles(
+        self,
+        filters: Filters | None = None,
+        sort: str = "newest",
+        limit: int | None = None,
+        offset: int = 0,
+        with_text: bool = True,
+    ) -> Iterator[dict[str, Any]]:
+        """Articles in order, streamed (an export of a million articles never sits in memory)."""
+        clauses, params = (filters or Filters()).where()
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        columns = ", ".join(f"articles.{f}" for f in ARTICLE_FIELDS if with_text or f != "text")
+        sql = f"SELECT {columns} FROM articles {where} ORDER BY {SORTS[sort]} LIMIT :limit OFFSET :offset"
+        params.update(limit=-1 if limit is None else limit, offset=offset)
+        cursor = self.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        for row in cursor:
+            yield self._article(dict(zip(names, row)))
+
+    def search(
+        self,
+        query: str,
+        filters: Filters | None = None,
+        limit: int | None = 20,
+        offset: int = 0,
+        sort: str = "relevance",
+        with_text: bool = False,
+    ) -> list[dict[str, Any]]:
+        return list(self.iter_search(query, filters, limit, offset, sort, with_text))
+
+    def iter_search(
+        self,
+        query: str,
+        filters: Filters | None = None,
+        limit: int | None = 20,
+        offset: int = 0,
+        sort: str = "relevance",
+        with_text: bool = False,
+    ) -> Iterator[dict[str, Any]]:
+        """Ranked full-text hits (bm25, title weighted above the body), each with a snippet."""
+        if not query.strip():
+            raise QuerySyntaxError("the search query is empty.", hint='Give words to search for, e.g. "intelligence artificielle".')
+        clauses, params = (filters or Filters()).where()
+        clauses.insert(0, "articles_fts MATCH :query")
+        columns = ", ".join(f"articles.{f}" for f in ARTICLE_FIELDS if with_text or f != "text")
+        order = "score" if sort == "relevance" else SORTS.get(sort, SORTS["newest"])
+        sql = f"""
+            SELECT {columns},
+                   snippet(articles_fts, 1, '{SNIPPET_START}', '{SNIPPET_END}', '…', 24) AS snippet,
+                   bm25(articles_fts, 5.0, 1.0) AS score
+            FROM articles_fts JOIN articles ON articles.id = articles_fts.rowid
+            WHERE {" AND ".join(clauses)}
+            ORDER BY {order} LIMIT :limit OFFSET :offset"""
+        params.update(query=query, limit=-1 if limit is None else limit, offset=offset)
+        try:
+            cursor = self.conn.execute(sql, params)
+            names = [d[0] for d in cursor.description]
+            rows = cursor.fetchmany(200)
+            while rows:
+                for row in rows:
+                    yield self._article(dict(zip(names, row)))
+                rows = cursor.fetchmany(200)
+        except sqlite3.OperationalError as exc:
+            message = str(exc)
+            if any(m in message for m in _FTS_QUERY_ERRORS):
+                raise QuerySyntaxError(
+                    f"cannot understand the search query {query!r} ({message}).",
+                    hint="""Put words in double quotes to search them literally, e.g. newsarchive search '"AND"'.""",
+                ) from None
+            raise
+
+    def count_search(self, query: str, filters: Filters | None = None) -> int:
+        return sum(1 for _ in self.iter_search(query, filters, limit=None))
+
+    def get(self, article_id: int) -> dict[str, Any]:
+        rows = self._rows(f"SELECT {', '.join(ARTICLE_FIELDS)} FROM articles WHERE id = ?", (article_id,))
+        if not rows:
+            raise ArticleNotFound(
+                f"there is no article {article_id} in {self.path}.",
+                hint="`newsarchive list` shows the ids.",
+            )
+        return self._article(rows[0])
+
+    def raw(self, article_id: int) -> bytes:
+        row = self.conn.execute(
+            "SELECT compression, data FROM raw_inputs WHERE article_id = ?", (article_id,)
+        ).fetchone()
+        if row is None:
+            raise ArticleNotFound(f"there is no stored input for article {article_id}.")
+        compression, data = row
+        return zlib.decompress(data) if compression == "zlib" else bytes(data)
+
+    def duplicates_of(self, article_id: int) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT path FROM files WHERE article_id = ? AND outcome = 'duplicate' ORDER BY path",
+            (article_id,),
+        )
+        return [r[0] for r in rows]
+
+    def stats(self) -> dict[str, Any]:
+        one = self.conn.execute
+        total = one("SELECT count(*) FROM articles").fetchone()[0]
+        return {
+            "articles": total,
+            "words": one("SELECT coalesce(sum(words), 0) FROM articles").fetchone()[0],
+            "undated": one("SELECT count(*) FROM articles WHERE published IS NULL").fetchone()[0],
+            "languages": dict(
+                one(
+                    "SELECT coalesce(lang, 'unknown'), count(*) FROM articles GROUP BY 1 ORDER BY 2 DESC, 1"
+                ).fetchall()
+            ),
+            "sites": dict(
+                one(
+                    """SELECT coalesce(site, 'unknown'), count(*) FROM articles
+                       GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10"""
+                ).fetchall()
+            ),
+            "months": dict(
+                one(
+                    """SELECT substr(published, 1, 7), count(*) FROM articles
+                       WHERE published IS NOT NULL GROUP BY 1 ORDER BY 1"""
+                ).fetchall()
+            ),
+            "runs": one("SELECT count(*) FROM runs").fetchone()[0],
+            "size_bytes": self.size_on_disk(),
+        }
+
+    def size_on_disk(self) -> int:
+        total = 0
+        for suffix in ("", "-wal"):
+            try:
+                total += os.path.getsize(f"{self.path}{suffix}")
+            except OSError:
+                pass
+        return total
+
+
+def _refuse_foreign_file(path: Path, create: bool) -> None:
+    """Never open (and so never modify) a file that is not an SQLite database."""
+    if path.exists():
+        if path.is_dir():
+            raise NotAnArchive(f"{path} is a folder, not an archive file.", hint="Give a file name with --db.")
+        try:
+            with open(path, "rb") as fh:
+                header = fh.read(16)
+        except OSError as exc:
+            raise ArchiveError(f"cannot read {path}: {exc.strerror or exc}.") from None
+        if header and header != b"SQLite format 3\x00":
+            raise NotAnArchive(
+                f"{path} is not a newsarchive archive (not an SQLite file); it was left untouched.",
+                hint="Choose another file with --db.",
+            )
+    elif not create:
+        raise ArchiveError(
+            f"there is no archive at {path}.",
+            hint="Create one with `newsarchive ingest FOLDER`, or point --db (or NEWSARCHIVE_DB) at yours.",
+        )

@@ -1,0 +1,150 @@
+"""HTML pages: trafilatura for the body and metadata, with our date rules on top.
+
+The only module that imports trafilatura. When trafilatura finds no article body (a very short
+page, an odd layout), the page's visible text goes through the text-dump cleaner instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from newsarchive import dates
+from newsarchive.clean_text import clean_text
+from newsarchive.textutil import fold, normalize_line
+
+_BLOCK_TAGS = {
+    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
+    "section", "article", "header", "footer", "nav", "aside", "blockquote", "pre", "figure",
+    "figcaption", "form", "dd", "dt", "main", "address", "hr", "title",
+}  # fmt: skip
+
+
+@dataclass
+class HtmlResult:
+    text: str
+    title: str | None = None
+    author: str | None = None
+    published: str | None = None
+    date_source: str | None = None
+    url: str | None = None
+    site: str | None = None
+    tags: list[str] = field(default_factory=list)
+    fallback: bool = False  # True when the text-dump cleaner produced the body
+
+
+def clean_html(html: str, now: datetime | None = None) -> HtmlResult:
+    import trafilatura
+
+    now = now or datetime.now()
+    doc: Any = trafilatura.bare_extraction(
+        html,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        date_extraction_params={
+            "original_date": True,
+            "max_date": now.strftime("%Y-%m-%d"),
+        },
+    )
+    meta: dict[str, Any] = doc.as_dict() if doc is not None else {}
+    title = _clean(meta.get("title"))
+    body = _paragraphs(meta.get("text") or "", title)
+    result = HtmlResult(
+        text=body,
+        title=title,
+        author=_author(meta.get("author")),
+        url=_clean(meta.get("url")),
+        site=_clean(meta.get("sitename")) or _clean(meta.get("hostname")),
+        tags=[t for t in (meta.get("tags") or []) if t],
+    )
+    published = meta.get("date")
+    if published:
+        found = dates.find_dates(str(published), now)
+        if found:
+            result.published = found[0].value
+            result.date_source = _date_source(html, result.url, result.published)
+    if not body.strip():
+        # trafilatura found no body: read the page the way a scraper would and clean that.
+        dump = clean_text(html_to_text(html), now)
+        result.text, result.fallback = dump.text, True
+        result.title = result.title or dump.title
+        result.author = result.author or dump.author
+        result.tags = result.tags or dump.tags
+        if not result.published and dump.published:
+            result.published, result.date_source = dump.published, dump.date_source
+    return result
+
+
+def _clean(value: Any) -> str | None:
+    if not value:
+        return None
+    text = normalize_line(str(value))
+    return text or None
+
+
+def _author(value: Any) -> str | None:
+    text = _clean(value)
+    if text:
+        text = re.sub(r"^(?:par|by)\s+", "", text, flags=re.IGNORECASE).strip() or None
+    return text
+
+
+def _paragraphs(text: str, title: str | None) -> str:
+    """trafilatura gives one block a line; the archive keeps paragraphs apart with a blank line."""
+    lines = [normalize_line(line) for line in text.split("\n")]
+    lines = [line for line in lines if line]
+    if lines and title and fold(lines[0]) == fold(title):
+        lines = lines[1:]  # the body never starts with its own headline
+    return "\n\n".join(lines)
+
+
+def _date_source(html: str, url: str | None, value: str) -> str:
+    """Say where htmldate's date came from: the page's metadata, its URL, or its text."""
+    day = value[:10]
+    y, m, d = day.split("-")
+    if url and re.search(rf"{y}[/_-]?{m}[/_-]?{d}", url):
+        return "url"
+    head = html[:200_000]
+    for tag in re.finditer(r"<meta\b[^>]*>|<time\b[^>]*>", head, re.IGNORECASE):
+        if day in tag.group(0) or f"{y}{m}{d}" in tag.group(0):
+            return "html-meta"
+    if re.search(rf'"date(?:Published|Created|Modified)?"\s*:\s*"{day}', head):
+        return "html-meta"  # JSON-LD
+    return "html-text"
+
+
+def html_to_text(html: str) -> str:
+    """The page's visible text, one block a line, as a scraper's text dump would have it."""
+    import lxml.html
+    from lxml import etree
+
+    try:
+        root = lxml.html.fromstring(html)
+    except (etree.ParserError, ValueError):
+        return ""
+    parts: list[str] = []
+
+    def walk(el: Any) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in {"script", "style", "noscript", "template", "head", "svg", "iframe"}:
+            if el.tail:
+                parts.append(el.tail)
+            return
+        block = tag in _BLOCK_TAGS
+        if block:
+            parts.append("\n")
+        if el.text and tag:
+            parts.append(el.text)
+        for child in el:
+            walk(child)
+        if block:
+            parts.append("\n")
+        if el.tail:
+            parts.append(el.tail)
+
+    walk(root)
+    text = "".join(parts)
+    return "\n".join(line.strip() for line in text.split("\n"))

@@ -1,0 +1,350 @@
+"""The French text-dump cleaner: what a scraper saved of a whole page, down to the article.
+
+Each line is classified from general evidence (length, sentence punctuation, French stop-word
+density, a lexicon of web interface phrases, repetition of the headline, position relative to
+the prose of the page), then smoothed with its context: a short line between two paragraphs of
+prose is a subheading, a run of headline-like lines after a "related articles" heading is a list
+of other articles. Every decision keeps its reason so `clean --explain` can show it.
+
+No rule names a site: the lexicon is made of interface phrases any French news page may use.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+
+from newsarchive import dates
+from newsarchive.textutil import fold, normalize_line
+
+# Lines that are page furniture wherever they stand (matched on the folded, whole line).
+_INTERFACE = [
+    r"laisser un commentaire", r"laissez un commentaire", r"(\d+ )?commentaires?( \(\d+\))?",
+    r"votre adresse (e-?mail|de messagerie) ne sera pas publiee.*", r"les champs obligatoires.*",
+    r"source link", r"source ?:? ?lien", r"lire la suite", r"lire plus", r"en savoir plus",
+    r"partager( (sur|cet article|l'article).*)?", r"partagez( cet article)?", r"imprimer",
+    r"envoyer( par (e-?mail|mail))?", r"copier le lien", r"facebook|twitter|linkedin|whatsapp|x|"
+    r"pinterest|telegram|reddit|e-?mail|email|mail|flipboard|messenger",
+    r"abonnez-vous.*", r"s'abonner.*", r"newsletter.*", r"inscrivez-vous.*", r"je m'abonne.*",
+    r"se connecter", r"connexion", r"s'inscrire", r"mon compte", r"deconnexion",
+    r"menu", r"accueil", r"rechercher.*", r"recherche", r"fermer", r"retour( en haut.*)?",
+    r"suivez-nous.*", r"suivre", r"publicite", r"sponsorise", r"contenu sponsorise",
+    r"tous droits reserves.*", r"© .*", r"mentions legales", r"politique de confidentialite",
+    r"gestion des cookies", r"(nous )?utilisons des cookies.*", r"accepter( et fermer| tout)?",
+    r"refuser( tout)?", r"parametrer les cookies", r"tags?", r"mots-?cles", r"etiquettes",
+    r"\d+ min(utes?)? de lecture.*", r"temps de lecture.*", r"lecture \d+ min",
+    r"publie le ?:?", r"mis a jour le ?:?", r"par", r"auteur ?:?", r"redaction",
+    r"article", r"video", r"photo", r"audio", r"podcast", r"live", r"direct",
+    r"plus", r"moins", r"voir plus", r"voir tout", r"afficher plus", r"charger plus",
+    r"precedent", r"suivant", r"article precedent.*", r"article suivant.*",
+    r"repondre", r"signaler", r"j'aime", r"fr", r"en", r"de", r"es", r"it",
+    r"lire aussi.*", r"a lire aussi.*", r"lire egalement.*", r"a voir aussi.*",
+    r"sur le meme sujet", r"dans la meme rubrique", r"vous aimerez aussi.*",
+]
+_INTERFACE_RE = re.compile(r"^(?:" + "|".join(_INTERFACE) + r")\W*$")
+
+# Headings that open a block of links to other articles: what follows is not this article.
+_RELATED = re.compile(
+    r"^\W*(?:a lire (?:aussi|egalement|ensuite)|lire aussi|a voir aussi|voir aussi|"
+    r"articles? (?:lies|similaires|recommandes|populaires|recents)|recommandes? pour vous|"
+    r"nos dernieres actus?|dernieres? (?:actus?|actualites|infos|articles?|nouvelles)|"
+    r"(?:les )?plus lus|les plus partages|tendances?|sur le meme (?:sujet|theme)|"
+    r"dans la meme rubrique|vous aimerez (?:aussi|egalement)|a ne pas (?:rater|manquer)|"
+    r"nos guides?(?: pratiques?)?|d'autres articles|en continu|related (?:posts|articles)|"
+    r"read more|you may also like|commentaires|laisser un commentaire)\b",
+)
+_SENTENCE_END = re.compile(r"[.!?…»”\"')\]:;]\s*$")
+_ELLIPSIS_END = re.compile(r"(?:\.\.\.|…)\s*$")
+_WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_URL = re.compile(r"https?://|www\.", re.IGNORECASE)
+_HASHTAGS = re.compile(r"#([\w-]+)")
+_AUTHOR_CUE = re.compile(
+    r"^(?:par|by|auteur|auteure|autrice|author|ecrit par|redige par|signe)\s*:?\s*(?P<name>.+)$",
+    re.IGNORECASE,
+)
+_FIRST_PERSON = re.compile(r"\b(?:je suis|j'ai|je m'appelle|je travaille|j'ecris|passionnee? par)\b")
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """French stop words from jusText's list (installed with trafilatura), folded."""
+    import justext
+
+    words = set()
+    for word in justext.get_stoplist("French"):
+        word = re.sub(r"[^\w'-]", "", fold(word))
+        if word:
+            words.add(word)
+    return frozenset(words)
+
+
+@dataclass
+class Line:
+    n: int  # 1-based line number in the input
+    text: str  # normalised
+    raw: str
+    keep: bool = False
+    reason: str = ""
+    prose: bool = False
+
+
+@dataclass
+class TextResult:
+    """What the text cleaner found: the body, the metadata, and a reason for every line."""
+
+    text: str
+    title: str | None = None
+    author: str | None = None
+    published: str | None = None
+    date_source: str | None = None
+    tags: list[str] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
+
+
+def _words(text: str) -> list[str]:
+    return _WORDS.findall(text)
+
+
+def is_prose(text: str) -> bool:
+    """A line that reads like article prose rather than a label, a link or a headline."""
+    words = _words(text)
+    if len(words) < 6 or _URL.search(text):
+        return False
+    stops = stop_words()
+    ratio = sum(1 for w in words if fold(w).split("'")[-1] in stops or fold(w) in stops) / len(words)
+    if _ELLIPSIS_END.search(text) and len(words) < 20:
+        return False  # a teaser or a truncated headline, not a paragraph
+    if _glued(text) >= 2:
+        return False  # a breadcrumb: labels glued together with the headline
+    if _SENTENCE_END.search(text):
+        return ratio >= 0.2
+    # Paragraphs that lost their final punctuation; headlines are rarely this long.
+    return len(words) >= 25 and ratio >= 0.15
+
+
+def _glued(text: str) -> int:
+    """How many times a word runs into the next with no space ("ActualitésIntelligence")."""
+    return len(re.findall(r"[a-zà-ÿ]{4,}[A-ZÀ-Ý][a-zà-ÿ]", text))
+
+
+def _headline_like(text: str) -> bool:
+    words = _words(text)
+    return 3 <= len(words) <= 30 and not text.rstrip().endswith(".") and not _URL.search(text)
+
+
+def _title_key(text: str) -> str:
+    """Compare headlines regardless of quotes, case, accents and a truncating ellipsis."""
+    text = _ELLIPSIS_END.sub("", text)
+    return re.sub(r"\W+", " ", fold(text)).strip()
+
+
+def _is_name_caption(text: str) -> bool:
+    """A bare proper name standing alone (a photo caption, an author's name)."""
+    words = text.split()
+    if not 1 <= len(words) <= 4 or _SENTENCE_END.search(text):
+        return False
+    stops = stop_words()
+    return all(w[:1].isupper() and w.isalpha() and fold(w) not in stops for w in words)
+
+
+def clean_text(raw: str, now: datetime | None = None) -> TextResult:
+    lines = [Line(n, normalize_line(r), r) for n, r in enumerate(raw.split("\n"), 1)]
+    content = [ln for ln in lines if ln.text]
+    for ln in lines:
+        if not ln.text:
+            ln.reason = "blank"
+    if not content:
+        return TextResult(text="", lines=lines)
+
+    counts: dict[str, int] = {}
+    for ln in content:
+        counts[_title_key(ln.text)] = counts.get(_title_key(ln.text), 0) + 1
+    for ln in content:
+        # A line the page repeats word for word is a headline or a label, not a paragraph.
+        ln.prose = is_prose(ln.text) and counts[_title_key(ln.text)] == 1
+    prose_idx = [i for i, ln in enumerate(content) if ln.prose]
+    first = prose_idx[0] if prose_idx else len(content)
+
+    title, title_line = _find_title(content, first)
+    title_key = _title_key(title) if title else None
+
+    # Where the article's prose ends: the last prose line before a related-links heading that
+    # comes after the body started.
+    related_at = next(
+        (
+            i
+            for i, ln in enumerate(content)
+            if i > first and not ln.prose and _RELATED.match(fold(ln.text)) and len(_words(ln.text)) <= 8
+        ),
+        len(content),
+    )
+    body_prose = [i for i in prose_idx if i < related_at]
+    last = body_prose[-1] if body_prose else -1
+
+    # The author's box after the body (a name, the name glued to a link, a first-person bio).
+    bio_from = _find_bio(content, last)
+    if bio_from is not None:
+        body_prose = [i for i in body_prose if i < bio_from]
+        last = body_prose[-1] if body_prose else -1
+
+    author = _find_author(content, first, bio_from)
+    tags = _find_tags(content)
+    published, date_source, date_line = _find_date(content, first, last, related_at, title_line, now)
+
+    for i, ln in enumerate(content):
+        folded = fold(ln.text)
+        if i == date_line:
+            ln.reason = f"publication date ({date_source})"
+        elif title_key and _title_key(ln.text) and (
+            _title_key(ln.text) == title_key
+            or (_ELLIPSIS_END.search(ln.text) and title_key.startswith(_title_key(ln.text)))
+        ):
+            ln.reason = "headline"
+        elif i >= related_at:
+            ln.reason = "after a related-articles heading"
+        elif bio_from is not None and i >= bio_from:
+            ln.reason = "author box after the article"
+        elif i < first:
+            ln.reason = "before the article's first paragraph"
+        elif i > last:
+            ln.reason = "after the article's last paragraph"
+        elif _INTERFACE_RE.match(folded) or _RELATED.match(folded) and len(_words(ln.text)) <= 8:
+            ln.reason = "web interface phrase"
+        elif dates.PUBLISHED_CUE.match(ln.text) or dates.date_dominated(ln.text, now):
+            ln.reason = "date line"
+        elif _AUTHOR_CUE.match(folded) and len(_words(ln.text)) <= 6:
+            ln.reason = "byline"
+        elif _HASHTAGS.search(ln.text) and not ln.prose:
+            ln.reason = "hashtags"
+        elif ln.prose:
+            ln.keep, ln.reason = True, "prose"
+        elif not _words(ln.text):
+            ln.reason = "no words"
+        elif _is_name_caption(ln.text):
+            ln.reason = "a name alone (caption or credit)"
+        elif _ELLIPSIS_END.search(ln.text) and not ln.prose:
+            ln.reason = "truncated teaser"
+        else:
+            ln.keep, ln.reason = True, "short line inside the article (subheading or list item)"
+
+    text = "\n\n".join(ln.text for ln in content if ln.keep)
+    return TextResult(
+        text=text,
+        title=title,
+        author=author,
+        published=published,
+        date_source=date_source,
+        tags=tags,
+        lines=lines,
+    )
+
+
+def _find_title(content: list[Line], first: int) -> tuple[str | None, int | None]:
+    """The headline: a full headline-like line before the first paragraph, repeated ones first."""
+    head = content[:first] if first < len(content) else content[:10]
+    keys: dict[str, int] = {}
+    for ln in head:
+        keys[_title_key(ln.text)] = keys.get(_title_key(ln.text), 0) + 1
+    best: tuple[float, int] | None = None
+    for i, ln in enumerate(head):
+        text = ln.text
+        if not _headline_like(text) or _INTERFACE_RE.match(fold(text)) or dates.find_dates(text):
+            continue
+        truncated = bool(_ELLIPSIS_END.search(text))
+        # A breadcrumb glues labels to the headline ("ActualitésIntelligence Artificielle...").
+        glued = _glued(text)
+        score = 2.0 * (keys[_title_key(text)] - 1) + (0 if truncated else 3) - 2 * glued
+        # The headline is usually the last headline-like line before the article.
+        score += min(len(_words(text)), 15) / 15 + i / len(head)
+        if best is None or score > best[0]:
+            best = (score, i)
+    if best is None:
+        return None, None
+    text = content[best[1]].text
+    if _ELLIPSIS_END.search(text):
+        text = _ELLIPSIS_END.sub("", text).rstrip() + "…"
+    return text, best[1]
+
+
+def _find_bio(content: list[Line], last: int) -> int | None:
+    """Index where an author box starts at the end of the body, if there is one."""
+    for i in range(max(last - 3, 0), last + 1):
+        ln = content[i]
+        if not _is_name_caption(ln.text):
+            continue
+        nxt = content[i + 1 : i + 4]
+        if any(_FIRST_PERSON.search(fold(n.text)) or (_URL.search(n.text) and n.text.startswith(ln.text)) for n in nxt):
+            return i
+    return None
+
+
+def _find_author(content: list[Line], first: int, bio_from: int | None) -> str | None:
+    for ln in content:
+        m = _AUTHOR_CUE.match(ln.text)
+        if m and len(_words(ln.text)) <= 8:
+            name = re.split(r"\s+(?:[-|•,]|le |publié|mis à jour)\s*", m.group("name"), maxsplit=1)[0]
+            name = name.strip(" :-|•")
+            if name and len(_words(name)) <= 5:
+                return name
+    if bio_from is not None:
+        return content[bio_from].text
+    return None
+
+
+def _find_tags(content: list[Line]) -> list[str]:
+    tags: list[str] = []
+    for i, ln in enumerate(content):
+        folded = fold(ln.text)
+        label = re.match(r"^(?:tags?|mots-?cles|etiquettes|sujets?)\s*:?\s*", folded)
+        if not label:
+            continue
+        rest = ln.text[label.end() :].strip()
+        source = rest or (content[i + 1].text if i + 1 < len(content) else "")
+        found = _HASHTAGS.findall(source)
+        if not found and rest:
+            found = [t.strip() for t in re.split(r"[,;|]", rest) if t.strip()]
+        for tag in found:
+            if tag not in tags:
+                tags.append(tag)
+        if tags:
+            break
+    return tags
+
+
+def _find_date(
+    content: list[Line],
+    first: int,
+    last: int,
+    related_at: int,
+    title_line: int | None,
+    now: datetime | None,
+) -> tuple[str | None, str | None, int | None]:
+    """The publication date, where it was found, and its line; or nothing."""
+    # 1. An explicit "Publié le ..." anywhere outside the related links.
+    for i, ln in enumerate(content[:related_at]):
+        found = dates.after_published_cue(ln.text, now)
+        if found is False:
+            nxt = content[i + 1].text if i + 1 < len(content) else ""
+            follow = dates.date_dominated(nxt, now, max_other_words=1)
+            if follow:
+                return follow.value, "byline", i + 1
+        elif found:
+            assert not isinstance(found, bool)
+            return found.value, "byline", i
+    # 2. A date line before the first paragraph: above the headline it is the page header.
+    for i, ln in enumerate(content[: min(first, len(content))]):
+        found_line = dates.date_dominated(ln.text, now)
+        if found_line:
+            source = "header" if title_line is not None and i < title_line else "byline"
+            return found_line.value, source, i
+    # 3. A lone date among the last lines of the page, after the article (a dateline footer).
+    tail_start = max(last + 1, len(content) - 3)
+    for i in range(tail_start, min(len(content), related_at)):
+        found_line = dates.date_dominated(content[i].text, now, max_other_words=0)
+        if found_line:
+            neighbours = [content[j].text for j in (i - 1, i + 1) if 0 <= j < len(content)]
+            if not any(dates.date_dominated(n, now) for n in neighbours):
+                return found_line.value, "footer", i
+    return None, None, None

@@ -1,0 +1,470 @@
+"""The `newsarchive` command line: parse options, call the library, render. Nothing else."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from newsarchive import __version__, render
+from newsarchive.archive import SORTS, Archive, ArchiveError, Filters
+from newsarchive.export import ExportError, write_csv, write_jsonl, write_txt
+from newsarchive.inputs import DEFAULT_MAX_BYTES, Missing, decode_input, discover, read_input
+from newsarchive.model import Rejected
+from newsarchive.pipeline import FileResult, Ingester, IngestOptions, process
+
+F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_DB = "archive.db"
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def stderr_console() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def stdout_console() -> Console:
+    return Console(highlight=False)
+
+
+def errors_handled(fn: F) -> F:
+    """Library errors become one `Error: ...` line with a hint; nothing shows a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (ArchiveError, ExportError) as exc:
+            message = str(exc)
+            if exc.hint:
+                message += f"\n{exc.hint}"
+            raise click.ClickException(message) from None
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, KeyboardInterrupt):
+            raise
+        except BrokenPipeError:
+            sys.stderr.close()  # `newsarchive export | head`: the reader left, that is fine
+            raise click.exceptions.Exit(0) from None
+        except Exception as exc:
+            if os.environ.get("NEWSARCHIVE_DEBUG"):
+                raise
+            raise click.ClickException(
+                f"unexpected error: {type(exc).__name__}: {exc}\n"
+                "Set NEWSARCHIVE_DEBUG=1 to see the traceback, and please report it."
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def db_option(fn: F) -> F:
+    return click.option(
+        "--db",
+        "db_path",
+        envvar="NEWSARCHIVE_DB",
+        default=DEFAULT_DB,
+        show_default="$NEWSARCHIVE_DB, else archive.db",
+        type=click.Path(dir_okay=False),
+        help="The archive file.",
+    )(fn)
+
+
+def json_option(fn: F) -> F:
+    return click.option("--json", "json_output", is_flag=True, help="Print JSON instead of a table.")(fn)
+
+
+def filter_options(fn: F) -> F:
+    for option in reversed(
+        [
+            click.option("--since", metavar="DATE", help="Published on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD)."),
+            click.option("--until", metavar="DATE", help="Published on or before DATE (YYYY, YYYY-MM or YYYY-MM-DD)."),
+            click.option("--lang", metavar="CODE", help="Only articles in this language, e.g. fr."),
+            click.option("--site", metavar="SITE", help="Only articles from this site (name or host)."),
+        ]
+    ):
+        fn = option(fn)
+    return fn
+
+
+def make_filters(since: str | None, until: str | None, lang: str | None, site: str | None) -> Filters:
+    return Filters(since=since, until=until, lang=lang, site=site)
+
+
+def open_archive(db_path: str, create: bool = False) -> Archive:
+    return Archive(db_path, create=create)
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def parse_size(value: str) -> int:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmg]?)b?\s*", value.lower())
+    if not match:
+        raise click.BadParameter(f"{value!r} is not a size; use e.g. 500KB, 20MB or 1GB.")
+    factor = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[match.group(2)]
+    return int(float(match.group(1)) * factor)
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, "--version", prog_name="newsarchive")
+def cli() -> None:
+    """Turn folders of scraped French news pages into a clean, dated, searchable archive.
+
+    \b
+    Example:
+        newsarchive ingest data/samples
+        newsarchive list
+        newsarchive search "intelligence artificielle"
+    """
+
+
+# ------------------------------------------------------------------ ingest
+@cli.command(context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True, metavar="FOLDER...")
+@db_option
+@click.option("--glob", "glob_pattern", metavar="PATTERN", help="Only files whose name or relative path matches, e.g. '*.html'.")
+@click.option("--lang", "langs", metavar="CODES", help="Keep only these languages, e.g. fr or fr,en; others are skipped.")
+@click.option("--report", type=click.Path(dir_okay=False, writable=True), help="Write one JSON line per input file to this file.")
+@click.option("--max-size", default="20MB", show_default=True, help="Skip files larger than this.")
+@click.option("--force", is_flag=True, help="Clean every file again, even unchanged ones.")
+@json_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary table.")
+@errors_handled
+def ingest(
+    paths: tuple[str, ...],
+    db_path: str,
+    glob_pattern: str | None,
+    langs: str | None,
+    report: str | None,
+    max_size: str,
+    force: bool,
+    json_output: bool,
+    quiet: bool,
+) -> None:
+    """Read every article under FOLDER... into the archive.
+
+    HTML pages (.html, .htm, .xhtml) and text dumps (.txt) are recognised by name, other files
+    by their content, and .gz files are read transparently. Each file ends up new, updated,
+    unchanged, duplicate, skipped or failed; the reasons are printed at the end and kept in the
+    archive. Running the same command again only reads what changed.
+
+    \b
+    Example:
+        newsarchive ingest data/samples --lang fr --report report.jsonl
+    """
+    err = stderr_console()
+    wanted = frozenset(code.strip().lower() for code in langs.split(",") if code.strip()) if langs else None
+    options = IngestOptions(langs=wanted, max_bytes=parse_size(max_size) if max_size else DEFAULT_MAX_BYTES, force=force)
+    items = list(discover(paths, glob_pattern))
+    if items and all(isinstance(i, Missing) for i in items) and len(items) == len(paths):
+        missing = ", ".join(i.path for i in items if isinstance(i, Missing))
+        raise click.ClickException(f"nothing to ingest: {missing}: no such file or folder.")
+    archive = open_archive(db_path, create=True)
+    report_file = open(report, "w", encoding="utf-8") if report else None  # noqa: SIM115
+    show_progress = err.is_terminal and not quiet and not json_output
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]ingest"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} files/s"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not show_progress,
+    )
+    task = progress.add_task("ingest", total=len(items), rate="-")
+
+    def on_result(result: FileResult) -> None:
+        if report_file:
+            report_file.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+            report_file.flush()
+        if result.outcome in ("skipped", "failed") and not quiet:
+            progress.console.print(f"{result.outcome}: {render.safe(result.path)}: {render.safe(result.reason)}", markup=False, highlight=False)
+        progress.advance(task)
+        elapsed = progress.tasks[0].elapsed or 0
+        if elapsed:
+            progress.update(task, rate=f"{progress.tasks[0].completed / elapsed:.1f}")
+
+    try:
+        with progress:
+            summary = Ingester(archive, options).run(items, list(paths), on_result)
+    except KeyboardInterrupt:
+        err.print("Interrupted: what was stored so far is kept; run the same command again to finish.", markup=False)
+        raise click.exceptions.Exit(130) from None
+    finally:
+        if report_file:
+            report_file.close()
+        archive.close()
+    counts = summary.as_counts()
+    if json_output:
+        print_json({"run": summary.run_id, "counts": counts, "reasons": {k: dict(v) for k, v in summary.reasons.items()}})
+    elif not quiet:
+        err.print(render.summary_table(counts, summary.reasons))
+    if counts["failed"]:
+        raise click.exceptions.Exit(1)
+
+
+# ------------------------------------------------------------------ list
+@cli.command("list", context_settings=CONTEXT)
+@db_option
+@filter_options
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0), help="Show at most this many.")
+@click.option("--offset", default=0, type=click.IntRange(min=0), help="Skip this many first.")
+@click.option("--sort", type=click.Choice(list(SORTS)), default="newest", show_default=True, help="Order of the articles.")
+@json_option
+@errors_handled
+def list_command(
+    db_path: str,
+    since: str | None,
+    until: str | None,
+    lang: str | None,
+    site: str | None,
+    limit: int,
+    offset: int,
+    sort: str,
+    json_output: bool,
+) -> None:
+    """List articles, newest first.
+
+    \b
+    Example:
+        newsarchive list --since 2025-01 --lang fr --limit 50
+    """
+    with open_archive(db_path) as archive:
+        rows = archive.list_articles(make_filters(since, until, lang, site), sort, limit, offset)
+    if json_output:
+        print_json(rows)
+        return
+    out = stdout_console()
+    if out.is_terminal:
+        out.print(render.articles_table(rows))
+    else:
+        for line in render.plain_articles(rows):
+            click.echo(line)
+
+
+# ------------------------------------------------------------------ search
+@cli.command(context_settings=CONTEXT)
+@click.argument("query")
+@db_option
+@filter_options
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0), help="Show at most this many.")
+@click.option("--offset", default=0, type=click.IntRange(min=0), help="Skip this many first.")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
+@json_option
+@errors_handled
+def search(
+    query: str,
+    db_path: str,
+    since: str | None,
+    until: str | None,
+    lang: str | None,
+    site: str | None,
+    limit: int,
+    offset: int,
+    sort: str,
+    json_output: bool,
+) -> None:
+    """Full-text search, best matches first, with the matched words highlighted.
+
+    Accents and case are ignored: securite finds sécurité. Words must all match; use "double
+    quotes" for a phrase, OR between alternatives, NOT to exclude, word* for a prefix, and
+    title:word to search titles only (SQLite FTS5 syntax).
+
+    \b
+    Example:
+        newsarchive search 'securite nationale' --since 2025
+        newsarchive search '"intelligence artificielle" OR IA' --json
+    """
+    with open_archive(db_path) as archive:
+        rows = archive.search(query, make_filters(since, until, lang, site), limit, offset, sort)
+    if json_output:
+        for row in rows:
+            row["snippet"] = render.plain_snippet(row.get("snippet"))
+        print_json(rows)
+        return
+    out = stdout_console()
+    if out.is_terminal:
+        if rows:
+            out.print(render.search_table(rows))
+        else:
+            stderr_console().print("No article matches.", markup=False)
+    else:
+        for line in render.plain_search(rows):
+            click.echo(line)
+
+
+# ------------------------------------------------------------------ show
+@cli.command(context_settings=CONTEXT)
+@click.argument("article_id", type=int, metavar="ID")
+@db_option
+@click.option("--raw", is_flag=True, help="Print the original input as it was ingested.")
+@json_option
+@errors_handled
+def show(article_id: int, db_path: str, raw: bool, json_output: bool) -> None:
+    """Show one article: its metadata, then its cleaned text.
+
+    \b
+    Example:
+        newsarchive show 3
+        newsarchive show 3 --raw | less
+    """
+    with open_archive(db_path) as archive:
+        row = archive.get(article_id)
+        duplicates = archive.duplicates_of(article_id)
+        data = archive.raw(article_id) if raw else b""
+    if raw:
+        try:
+            text = decode_input(data, row["path"], max(len(data) * 50, 1)).text
+        except Rejected as rejected:
+            raise click.ClickException(f"cannot decode the stored input: {rejected.reason}.") from None
+        if json_output:
+            print_json({"id": article_id, "path": row["path"], "encoding": row["encoding"], "raw": text})
+        else:
+            click.echo(render.visible_controls(text))
+        return
+    if json_output:
+        row["duplicates"] = duplicates
+        print_json(row)
+        return
+    out = stdout_console()
+    if out.is_terminal:
+        out.print(render.article_panel(row, duplicates))
+    else:
+        click.echo(render.plain_article(row, duplicates), nl=False)
+
+
+# ------------------------------------------------------------------ stats
+@cli.command(context_settings=CONTEXT)
+@db_option
+@json_option
+@errors_handled
+def stats(db_path: str, json_output: bool) -> None:
+    """Counts: articles, languages, sites, months, undated articles, words, size on disk.
+
+    \b
+    Example:
+        newsarchive stats --json
+    """
+    with open_archive(db_path) as archive:
+        data = archive.stats()
+    if json_output:
+        print_json(data)
+        return
+    out = stdout_console()
+    if out.is_terminal:
+        out.print(render.stats_renderable(data))
+    else:
+        for line in render.plain_stats(data):
+            click.echo(line)
+
+
+# ------------------------------------------------------------------ export
+@cli.command(context_settings=CONTEXT)
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "txt"]), default="jsonl", show_default=True)
+@click.option("--output", "-o", type=click.Path(), help="File (jsonl, csv) or folder (txt); jsonl and csv go to stdout without it.")
+@filter_options
+@click.option("--query", help="Only articles matching this full-text query.")
+@click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+@click.option("--allow-formulas", is_flag=True, help="CSV: do not defuse cells that start with = + - @.")
+@errors_handled
+def export(
+    db_path: str,
+    fmt: str,
+    output: str | None,
+    since: str | None,
+    until: str | None,
+    lang: str | None,
+    site: str | None,
+    query: str | None,
+    overwrite: bool,
+    allow_formulas: bool,
+) -> None:
+    """Write the cleaned corpus as JSON Lines, CSV, or one text file per article.
+
+    JSONL fields: id, path, url, site, title, author, published, date_source, lang, words, tags,
+    text (the body only, paragraphs separated by a blank line), and a few more.
+
+    \b
+    Example:
+        newsarchive export --format jsonl --lang fr > corpus.jsonl
+        newsarchive export --format txt --output corpus/ --since 2025
+    """
+    if fmt == "txt" and not output:
+        raise click.UsageError("--format txt writes a folder: give it with --output FOLDER.")
+    filters = make_filters(since, until, lang, site)
+    with open_archive(db_path) as archive:
+        rows: Iterable[dict[str, Any]]
+        if query:
+            rows = archive.iter_search(query, filters, limit=None, sort="oldest", with_text=True)
+        else:
+            rows = archive.iter_articles(filters, sort="id")
+        if fmt == "txt":
+            assert output is not None
+            count = write_txt(rows, Path(output), overwrite)
+        elif output:
+            target = Path(output)
+            if target.exists() and not overwrite:
+                raise click.ClickException(f"{output} already exists.\nAdd --overwrite to replace it.")
+            tmp = target.with_name(target.name + ".part")
+            with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                count = write_jsonl(rows, fh) if fmt == "jsonl" else write_csv(rows, fh, not allow_formulas)
+            os.replace(tmp, target)
+        else:
+            stream = click.get_text_stream("stdout")
+            count = write_jsonl(rows, stream) if fmt == "jsonl" else write_csv(rows, stream, not allow_formulas)
+    if output:
+        stderr_console().print(f"exported {count} articles to {output}", markup=False, highlight=False)
+
+
+# ------------------------------------------------------------------ clean
+@cli.command(context_settings=CONTEXT)
+@click.argument("file", type=click.Path(dir_okay=False))
+@json_option
+@click.option("--explain", is_flag=True, help="Text dumps: print every line, kept or dropped, with the reason.")
+@errors_handled
+def clean(file: str, json_output: bool, explain: bool) -> None:
+    """Clean one file and print its body, without touching any archive.
+
+    \b
+    Example:
+        newsarchive clean page.html
+        newsarchive clean dump.txt --explain
+    """
+    try:
+        raw = read_input(Path(file))
+        if explain and raw.kind == "txt":
+            from newsarchive.clean_text import clean_text
+
+            for line in clean_text(raw.text).lines:
+                if line.text:
+                    mark = "keep" if line.keep else "drop"
+                    click.echo(f"{line.n:>4} {mark} {line.reason:<44} | {render.safe(line.text)}")
+            return
+        article = process(raw, os.path.abspath(file))
+    except Rejected as rejected:
+        raise click.ClickException(f"{file}: {rejected.reason}.") from None
+    if json_output:
+        print_json(article.to_dict())
+    else:
+        click.echo(article.text)
+
+
+def main() -> None:
+    cli(prog_name="newsarchive")

@@ -1,0 +1,158 @@
+"""Publication dates: French and numeric date parsing, and the rules that keep wrong dates out.
+
+A date is only ever returned with the place it was found. No date beats a wrong one: a year
+alone, a month and year, a date inside a sentence of the body, an update date, or a date after
+the moment of ingestion are never taken as the publication date.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+MIN_YEAR = 1990
+
+MONTHS = {
+    # French, with the abbreviations newspapers use
+    "janvier": 1, "janv": 1, "jan": 1,
+    "fevrier": 2, "février": 2, "fevr": 2, "févr": 2, "fev": 2, "fév": 2,
+    "mars": 3, "mar": 3,
+    "avril": 4, "avr": 4,
+    "mai": 5,
+    "juin": 6,
+    "juillet": 7, "juil": 7,
+    "aout": 8, "août": 8,
+    "septembre": 9, "sept": 9, "sep": 9,
+    "octobre": 10, "oct": 10,
+    "novembre": 11, "nov": 11,
+    "decembre": 12, "décembre": 12, "dec": 12, "déc": 12,
+    # English, common on bilingual and international sites
+    "january": 1, "february": 2, "feb": 2, "march": 3, "april": 4, "apr": 4, "may": 5,
+    "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9,
+    "october": 10, "november": 11, "december": 12,
+}  # fmt: skip
+_MONTH_RE = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
+_DAYS = r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_TIME = r"(?:\s*(?:à|a|,|-|–|•|\|)?\s*(?P<hh>[01]?\d|2[0-3])\s*[:hH]\s*(?P<mm>[0-5]\d)\b)?"
+
+_PATTERNS = [
+    # 2026-03-09, 2026-03-09T19:36
+    re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[T ](?P<hh>\d{2}):(?P<mm>\d{2}))?"),
+    # 9 mars 2026, 1er mars 2026, lundi 9 mars 2026 à 19h36, 9 Mar. 2026 • 19:36
+    re.compile(
+        rf"(?:\b{_DAYS}\.?,?\s+)?\b(?P<d>\d{{1,2}})(?:er|re)?\s+(?P<mon>{_MONTH_RE})\.?,?\s+(?P<y>\d{{4}})\b{_TIME}",
+        re.IGNORECASE,
+    ),
+    # March 9, 2026
+    re.compile(
+        rf"(?:\b{_DAYS},?\s+)?\b(?P<mon>{_MONTH_RE})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})\b{_TIME}",
+        re.IGNORECASE,
+    ),
+    # 09/03/2026, 9.3.2026, 19/02/25: day first, as in French
+    re.compile(rf"\b(?P<d>\d{{1,2}})[/.](?P<m>\d{{1,2}})[/.](?P<y>\d{{4}}|\d{{2}})\b{_TIME}"),
+]
+
+PUBLISHED_CUE = re.compile(
+    r"^\W*(?:publié|publiée|publie|mis en ligne|date de publication|paru|parution|posted|published)"
+    r"(?:\s+(?:le|on|:))?\s*:?",
+    re.IGNORECASE,
+)
+UPDATED_CUE = re.compile(
+    r"\b(?:mis à jour|mise à jour|màj|maj|modifié|actualisé|updated|last modified)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class FoundDate:
+    value: str  # ISO 8601: YYYY-MM-DD or YYYY-MM-DDTHH:MM
+    start: int
+    end: int
+
+    @property
+    def day(self) -> date:
+        return date.fromisoformat(self.value[:10])
+
+
+def find_dates(text: str, now: datetime | None = None) -> list[FoundDate]:
+    """Every full calendar date (day, month, year) in `text` that is not in the future."""
+    limit = (now or datetime.now()).date()
+    found: list[FoundDate] = []
+    taken: list[tuple[int, int]] = []
+    for pattern in _PATTERNS:
+        for match in pattern.finditer(text):
+            if any(s < match.end() and match.start() < e for s, e in taken):
+                continue
+            value = _to_iso(match.groupdict())
+            if value is None or date.fromisoformat(value[:10]) > limit:
+                continue
+            taken.append((match.start(), match.end()))
+            found.append(FoundDate(value, match.start(), match.end()))
+    found.sort(key=lambda f: f.start)
+    return found
+
+
+def parse_date(text: str, now: datetime | None = None) -> str | None:
+    """The first date in `text` as ISO 8601, or None. For user input and tests."""
+    dates = find_dates(text, now)
+    return dates[0].value if dates else None
+
+
+def _to_iso(groups: dict[str, str | None]) -> str | None:
+    try:
+        year = int(groups["y"] or "")
+        if groups.get("mon"):
+            month = MONTHS[(groups["mon"] or "").lower().rstrip(".")]
+        else:
+            month = int(groups.get("m") or "")
+        day = int(groups["d"] or "")
+    except (KeyError, ValueError):
+        return None
+    if year < 100:
+        year += 2000 if year < 70 else 1900
+    if year < MIN_YEAR:
+        return None
+    try:
+        value = date(year, month, day)
+    except ValueError:
+        return None
+    hh, mm = groups.get("hh"), groups.get("mm")
+    if hh is not None and mm is not None:
+        return f"{value.isoformat()}T{int(hh):02d}:{int(mm):02d}"
+    return value.isoformat()
+
+
+def date_dominated(line: str, now: datetime | None = None, max_other_words: int = 3) -> FoundDate | None:
+    """The date of a line that is mostly a date (a dateline, a byline stamp), else None.
+
+    A date inside a sentence ("Le 17 novembre 2023, Sam Altman était...") leaves too many other
+    words and is refused: it is an event date, not a publication date.
+    """
+    if len(line) > 90 or UPDATED_CUE.search(line):
+        return None
+    dates = find_dates(line, now)
+    if len(dates) != 1:
+        return None
+    found = dates[0]
+    rest = line[: found.start] + " " + line[found.end :]
+    other_words = re.findall(r"[^\W\d_]{2,}", rest)
+    return found if len(other_words) <= max_other_words else None
+
+
+def after_published_cue(line: str, now: datetime | None = None) -> FoundDate | None | bool:
+    """For a "Publié le ..." line: its date, or False when the cue has nothing after it.
+
+    Returns None when the line is not a publication cue at all.
+    """
+    cue = PUBLISHED_CUE.match(line)
+    if not cue:
+        return None
+    rest = line[cue.end() :]
+    updated = UPDATED_CUE.search(rest)
+    if updated:
+        rest = rest[: updated.start()]
+    dates = find_dates(rest, now)
+    if dates and dates[0].start < 40:
+        return dates[0]
+    return False

@@ -1,0 +1,96 @@
+"""Writers for the cleaned corpus: JSON Lines, CSV and one text file per article.
+
+The JSONL fields are a contract other tools rely on; new fields may be added, none renamed.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+from newsarchive.textutil import slugify
+
+EXPORT_FIELDS = (
+    "id", "path", "url", "site", "title", "author", "published", "date_source", "lang",
+    "words", "tags", "text", "kind", "encoding", "content_hash", "cleaner_version",
+    "ingested_at", "updated_at",
+)  # fmt: skip
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ExportError(Exception):
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def export_record(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: row.get(name) for name in EXPORT_FIELDS}
+
+
+def write_jsonl(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
+    n = 0
+    for row in rows:
+        out.write(json.dumps(export_record(row), ensure_ascii=False) + "\n")
+        n += 1
+    return n
+
+
+def write_csv(rows: Iterable[dict[str, Any]], out: IO[str], safe: bool = True) -> int:
+    """CSV with tags joined by "; ". With `safe`, a cell a spreadsheet would run as a formula
+    (starting with = + - @) gets a leading apostrophe, as OWASP recommends."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_FIELDS)
+    n = 0
+    for row in rows:
+        record = export_record(row)
+        record["tags"] = "; ".join(record["tags"] or [])
+        cells = ["" if v is None else str(v) for v in record.values()]
+        if safe:
+            cells = [f"'{c}" if c.startswith(FORMULA_START) else c for c in cells]
+        writer.writerow(cells)
+        n += 1
+    return n
+
+
+def txt_name(row: dict[str, Any]) -> str:
+    """`2024-03-09_titre-de-l-article_42.txt`: sortable, safe on every file system."""
+    day = (row.get("published") or "")[:10] or "undated"
+    slug = slugify(row.get("title") or "") or "article"
+    return f"{day}_{slug}_{row['id']}.txt"
+
+
+def txt_content(row: dict[str, Any]) -> str:
+    title = row.get("title")
+    body = row.get("text") or ""
+    return f"{title}\n\n{body}\n" if title else f"{body}\n"
+
+
+def write_txt(rows: Iterable[dict[str, Any]], folder: Path, overwrite: bool = False) -> int:
+    """One file per article; an existing file with other content is never replaced silently."""
+    folder.mkdir(parents=True, exist_ok=True)
+    root = folder.resolve()
+    n = 0
+    for row in rows:
+        name = txt_name(row)
+        target = (root / name).resolve()
+        if target.parent != root:  # cannot happen with slugify, but never write outside
+            raise ExportError(f"refusing to write {name!r} outside {folder}.")
+        content = txt_content(row)
+        if target.exists() and not overwrite:
+            if target.read_text(encoding="utf-8") == content:
+                n += 1
+                continue
+            raise ExportError(
+                f"{target} already exists with other content.",
+                hint="Export into an empty folder, or add --overwrite.",
+            )
+        tmp = target.with_name(target.name + ".part")
+        tmp.write_text(content, encoding="utf-8")
+        os.replace(tmp, target)
+        n += 1
+    return n

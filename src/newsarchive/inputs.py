@@ -1,0 +1,287 @@
+"""Finding input files, reading their bytes and decoding them to text.
+
+Every problem becomes a `Rejected` with a one-line reason; nothing here raises anything else
+for a bad file, so one broken file never stops a batch.
+"""
+
+from __future__ import annotations
+
+import codecs
+import fnmatch
+import gzip
+import hashlib
+import io
+import os
+import re
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsarchive.model import Rejected
+
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+TEXT_SUFFIXES = {".txt"}
+# Files that scraped folders often hold beside the pages, and that are never articles.
+NOT_ARTICLE_SUFFIXES = {
+    ".json", ".jsonl", ".csv", ".tsv", ".xml", ".rss", ".atom", ".yaml", ".yml", ".toml", ".ini",
+    ".cfg", ".py", ".pyc", ".js", ".mjs", ".css", ".scss", ".sh", ".bat", ".ps1", ".sql", ".db",
+    ".sqlite", ".log", ".map", ".woff", ".woff2", ".ttf", ".otf", ".ico", ".svg", ".lock",
+}
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+
+# Magic numbers of formats people find in scraped folders, named in the skip reason.
+_MAGIC = [
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"RIFF", "a RIFF media file"),
+    (b"PK\x03\x04", "a ZIP archive (or Office document)"),
+    (b"\x1f\x8b", "a gzip file inside a gzip file"),
+    (b"BZh", "a bzip2 archive"),
+    (b"\xfd7zXZ", "an xz archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"SQLite format 3", "an SQLite database"),
+    (b"\x7fELF", "an executable"),
+    (b"OggS", "an Ogg media file"),
+    (b"ID3", "an MP3 file"),
+]
+_HTML_SNIFF = re.compile(
+    rb"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]|<meta\s|<div[\s>]|<p[\s>]|<article[\s>]",
+    re.IGNORECASE,
+)
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE
+)
+_BOMS = [
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+]
+# Browsers (WHATWG) read these labels as windows-1252, and so do French sites that declare them.
+_AS_CP1252 = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii", "ascii", "cp1252"}
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A file found by the walk: its path and how we expect to read it."""
+
+    path: Path
+    size: int
+    mtime_ns: int
+
+    @property
+    def key(self) -> str:
+        """The path as stored in the archive: absolute, so re-runs from elsewhere match."""
+        return str(self.path)
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A path given on the command line that does not exist or cannot be listed."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class RawInput:
+    """The bytes of one file, decoded."""
+
+    data: bytes  # as stored on disk (gzip included): what `show --raw` and `reclean` start from
+    text: str
+    kind: str  # "html" or "txt"
+    encoding: str
+    source_hash: str
+
+
+def discover(paths: Iterable[str | os.PathLike[str]], glob: str | None = None) -> Iterator[InputFile | Missing]:
+    """Yield the files under `paths` in a stable order (sorted, depth first).
+
+    Hidden files and folders are skipped; symbolic links to folders are not followed, so a
+    link loop cannot make the walk endless.
+    """
+    seen: set[str] = set()
+    for given in paths:
+        root = Path(given).expanduser()
+        try:
+            root = Path(os.path.abspath(root))
+            if not root.exists():
+                yield Missing(str(given), "no such file or folder")
+                continue
+            if root.is_file():
+                candidates: Iterable[Path] = [root]
+            else:
+                candidates = _walk(root)
+        except OSError as exc:
+            yield Missing(str(given), f"cannot read: {exc.strerror or exc}")
+            continue
+        for path in candidates:
+            key = str(path)
+            if key in seen:
+                continue
+            seen.add(key)
+            if glob and not _matches(path, root, glob):
+                continue
+            try:
+                st = path.stat()
+            except OSError as exc:
+                yield Missing(key, f"cannot read: {exc.strerror or exc}")
+                continue
+            yield InputFile(path, st.st_size, st.st_mtime_ns)
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.startswith("."):
+                yield Path(dirpath, name)
+
+
+def _matches(path: Path, root: Path, pattern: str) -> bool:
+    try:
+        relative = path.relative_to(root).as_posix()
+    except ValueError:
+        relative = path.name
+    return fnmatch.fnmatch(path.name, pattern) or fnmatch.fnmatch(relative, pattern)
+
+
+def kind_from_name(name: str) -> str | None:
+    lower = name.lower()
+    if lower.endswith(".gz"):
+        lower = lower[:-3]
+    suffix = os.path.splitext(lower)[1]
+    if suffix in HTML_SUFFIXES:
+        return "html"
+    if suffix in TEXT_SUFFIXES:
+        return "txt"
+    return None
+
+
+def read_input(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> RawInput:
+    """Read, decompress, sniff and decode one file, or raise `Rejected` with the reason."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise Rejected("the file disappeared before it could be read", "failed") from None
+    except IsADirectoryError:
+        raise Rejected("is a folder, not a file", "skipped") from None
+    except OSError as exc:
+        raise Rejected(f"cannot read the file: {exc.strerror or exc}", "failed") from None
+    if len(data) > max_bytes:
+        raise Rejected(f"larger than the {_mb(max_bytes)} limit (see --max-size)", "skipped")
+    return decode_input(data, path.name, max_bytes)
+
+
+def decode_input(data: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> RawInput:
+    """Turn stored bytes into text; the same path for a fresh file and a re-clean."""
+    source_hash = hashlib.sha256(data).hexdigest()
+    payload = data
+    if name.lower().endswith(".gz") or data[:2] == b"\x1f\x8b":
+        payload = _gunzip(data, max_bytes)
+    if not payload.strip():
+        raise Rejected("empty file", "skipped")
+    kind = kind_from_name(name)
+    suffix = os.path.splitext(name.lower().removesuffix(".gz"))[1]
+    if kind is None and suffix in NOT_ARTICLE_SUFFIXES:
+        raise Rejected(f"not an article: a {suffix} file", "skipped")
+    binary = _binary_kind(payload)
+    if binary:
+        raise Rejected(f"not a text or HTML file: looks like {binary}", "skipped")
+    if kind is None:
+        kind = "html" if _HTML_SNIFF.search(payload[:4096]) else "txt"
+    text, encoding = decode_bytes(payload, kind)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise Rejected("empty file", "skipped")
+    letters = sum(1 for c in text[:20000] if c.isalpha())
+    if letters < 0.3 * min(len(text), 20000) and "\x00" in text:
+        raise Rejected("not a text or HTML file: binary content", "skipped")
+    return RawInput(data=data, text=text, kind=kind, encoding=encoding, source_hash=source_hash)
+
+
+def _gunzip(data: bytes, max_bytes: int) -> bytes:
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
+            out = gz.read(max_bytes + 1)
+    except (OSError, EOFError, zlib.error):
+        raise Rejected("truncated or corrupt gzip file", "failed") from None
+    if len(out) > max_bytes:
+        raise Rejected(f"larger than the {_mb(max_bytes)} limit once decompressed (see --max-size)")
+    return out
+
+
+def _binary_kind(payload: bytes) -> str | None:
+    for magic, what in _MAGIC:
+        if payload.startswith(magic):
+            return what
+    head = payload[:8192]
+    if any(head.startswith(bom) for bom, _ in _BOMS):
+        return None
+    if b"\x00" in head:
+        # UTF-16 without a BOM has a NUL in every other byte; random binary does not.
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        if max(even, odd) > 0.3 * (len(head) / 2) and min(even, odd) < 0.05 * (len(head) / 2):
+            return None
+        return "binary data (NUL bytes)"
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    if controls > 0.1 * len(head):
+        return "binary data"
+    return None
+
+
+def decode_bytes(payload: bytes, kind: str) -> tuple[str, str]:
+    """Decode with the BOM, else strict UTF-8, else the page's declared charset, else detection."""
+    for bom, encoding in _BOMS:
+        if payload.startswith(bom):
+            try:
+                return payload.decode(encoding), encoding.replace("-sig", "")
+            except UnicodeDecodeError:
+                break
+    if b"\x00" in payload[:8192]:
+        even = payload[:8192][0::2].count(0)
+        encoding = "utf-16-be" if even > len(payload[:8192]) / 4 else "utf-16-le"
+        try:
+            return payload.decode(encoding), encoding
+        except UnicodeDecodeError:
+            pass
+    try:
+        return payload.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if kind == "html":
+        match = _META_CHARSET.search(payload[:8192])
+        if match:
+            label = match.group(1).decode("ascii", "replace").lower()
+            if label in _AS_CP1252:
+                label = "cp1252"
+            try:
+                return payload.decode(label), _canonical(label)
+            except (LookupError, UnicodeDecodeError):
+                pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(payload).best()
+    if best is not None and best.encoding:
+        return str(best), best.encoding
+    # Every byte means something in windows-1252 but five: the usual encoding of French sites.
+    try:
+        return payload.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        raise Rejected("could not detect the text encoding", "failed") from None
+
+
+def _canonical(label: str) -> str:
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return label
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):g} MB"

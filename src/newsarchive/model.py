@@ -1,0 +1,55 @@
+"""The records that flow through the pipeline: one `Article` per cleaned input."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# Bumped whenever cleaning or metadata extraction changes output, so archives can tell
+# which articles were produced by an older cleaner (and `reclean` knows what to redo).
+CLEANER_VERSION = "0.1.0"
+
+OUTCOMES = ("new", "updated", "unchanged", "duplicate", "skipped", "failed")
+
+
+@dataclass
+class Article:
+    """One article: the cleaned body plus what we know about it, each date with its source."""
+
+    path: str
+    text: str
+    title: str | None = None
+    author: str | None = None
+    published: str | None = None  # ISO 8601 date or date-time, never guessed
+    date_source: str | None = None  # where `published` was found; None when there is no date
+    url: str | None = None
+    site: str | None = None
+    lang: str | None = None
+    tags: list[str] = field(default_factory=list)
+    kind: str = "txt"  # "html" or "txt": which cleaner produced it
+    encoding: str | None = None
+    id: int | None = None
+
+    @property
+    def words(self) -> int:
+        from newsarchive.textutil import count_words
+
+        return count_words(self.text)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["words"] = self.words
+        return data
+
+
+class Rejected(Exception):
+    """A file that does not become an article, with the one-line reason users see.
+
+    `outcome` is "skipped" (nothing wrong, just not an article we keep) or "failed"
+    (something went wrong reading or cleaning it).
+    """
+
+    def __init__(self, reason: str, outcome: str = "skipped") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.outcome = outcome

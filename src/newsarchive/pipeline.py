@@ -1,0 +1,210 @@
+"""From a file on disk to an article in the archive: read, clean, date, detect the language, store.
+
+`process` is pure (bytes in, `Article` out, or `Rejected` with its reason); `Ingester` walks the
+inputs and decides, file by file, whether it is new, updated, unchanged, a duplicate, skipped
+or failed, recording each outcome in the archive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from newsarchive.archive import Archive
+from newsarchive.clean_html import clean_html
+from newsarchive.clean_text import clean_text
+from newsarchive.inputs import DEFAULT_MAX_BYTES, InputFile, Missing, RawInput, read_input
+from newsarchive.language import detect_language
+from newsarchive.model import CLEANER_VERSION, OUTCOMES, Article, Rejected
+from newsarchive.textutil import normalize_line
+
+BATCH_FILES = 200  # files per write transaction: large enough to be fast, small enough to lose little
+BATCH_SECONDS = 2.0
+
+
+def process(raw: RawInput, path: str, now: datetime | None = None) -> Article:
+    """Clean one decoded input into an article, or raise `Rejected`."""
+    now = now or datetime.now()
+    if raw.kind == "html":
+        html = clean_html(raw.text, now)
+        article = Article(
+            path=path,
+            text=html.text,
+            title=html.title,
+            author=html.author,
+            published=html.published,
+            date_source=html.date_source,
+            url=html.url,
+            site=html.site,
+            tags=html.tags,
+            kind="html",
+            encoding=raw.encoding,
+        )
+    else:
+        dump = clean_text(raw.text, now)
+        article = Article(
+            path=path,
+            text=dump.text,
+            title=dump.title,
+            author=dump.author,
+            published=dump.published,
+            date_source=dump.date_source,
+            tags=dump.tags,
+            kind="txt",
+            encoding=raw.encoding,
+        )
+    if not article.text.strip():
+        raise Rejected("no article text found after cleaning", "skipped")
+    article.lang = detect_language(article.text)
+    return article
+
+
+def content_hash(text: str) -> str:
+    """Two files whose cleaned text is the same (spacing aside) are one article."""
+    canonical = "\n".join(normalize_line(line) for line in text.split("\n") if line.strip())
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class FileResult:
+    """The outcome for one input, as the report and the summary show it."""
+
+    path: str
+    outcome: str
+    reason: str | None = None
+    id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "outcome": self.outcome, "reason": self.reason, "id": self.id}
+
+
+@dataclass
+class IngestOptions:
+    langs: frozenset[str] | None = None
+    max_bytes: int = DEFAULT_MAX_BYTES
+    force: bool = False
+
+
+@dataclass
+class RunSummary:
+    run_id: int
+    counts: Counter[str] = field(default_factory=Counter)
+    reasons: dict[str, Counter[str]] = field(default_factory=dict)
+    status: str = "running"
+
+    def add(self, result: FileResult) -> None:
+        self.counts[result.outcome] += 1
+        if result.reason and result.outcome in ("duplicate", "skipped", "failed"):
+            reason = result.reason
+            if result.outcome == "duplicate":
+                reason = "same text as an article already stored"
+            self.reasons.setdefault(result.outcome, Counter())[reason] += 1
+
+    def as_counts(self) -> dict[str, int]:
+        return {outcome: self.counts.get(outcome, 0) for outcome in OUTCOMES}
+
+
+class Ingester:
+    def __init__(self, archive: Archive, options: IngestOptions | None = None) -> None:
+        self.archive = archive
+        self.options = options or IngestOptions()
+
+    def run(
+        self,
+        items: Iterable[InputFile | Missing],
+        inputs: list[str],
+        on_result: Callable[[FileResult], None] | None = None,
+    ) -> RunSummary:
+        """Ingest every item; a KeyboardInterrupt stops cleanly with the run marked interrupted."""
+        options = {
+            "langs": sorted(self.options.langs) if self.options.langs else None,
+            "max_bytes": self.options.max_bytes,
+            "force": self.options.force,
+        }
+        summary = RunSummary(self.archive.start_run(inputs, options))
+        now = datetime.now()
+        batch_started, in_batch = time.monotonic(), 0
+        try:
+            self.archive.conn.execute("BEGIN IMMEDIATE")
+            for item in items:
+                result = self._one(item, summary.run_id, now)
+                summary.add(result)
+                if on_result:
+                    on_result(result)
+                in_batch += 1
+                if in_batch >= BATCH_FILES or time.monotonic() - batch_started > BATCH_SECONDS:
+                    self.archive.conn.execute("COMMIT")
+                    self.archive.conn.execute("BEGIN IMMEDIATE")
+                    batch_started, in_batch = time.monotonic(), 0
+            self.archive.conn.execute("COMMIT")
+            summary.status = "completed"
+        except KeyboardInterrupt:
+            if self.archive.conn.in_transaction:
+                self.archive.conn.execute("ROLLBACK")
+            summary.status = "interrupted"
+            raise
+        except BaseException:
+            if self.archive.conn.in_transaction:
+                self.archive.conn.execute("ROLLBACK")
+            summary.status = "failed"
+            raise
+        finally:
+            self.archive.finish_run(summary.run_id, summary.as_counts(), summary.status)
+        return summary
+
+    def _one(self, item: InputFile | Missing, run_id: int, now: datetime) -> FileResult:
+        if isinstance(item, Missing):
+            return self._problem(run_id, item.path, "failed", item.reason)
+        key = item.key
+        state = self.archive.file_state(key)
+        stored = (
+            state is not None
+            and state["outcome"] in ("new", "updated", "unchanged", "duplicate")
+            and state["article_id"] is not None
+            and self.archive.article_exists(state["article_id"])
+        )
+        if stored and not self.options.force and state is not None:
+            if state["size"] == item.size and state["mtime_ns"] == item.mtime_ns:
+                return FileResult(key, "unchanged", id=state["article_id"])
+        try:
+            raw = read_input(item.path, self.options.max_bytes)
+        except Rejected as rejected:
+            return self._problem(run_id, key, rejected.outcome, rejected.reason)
+        if stored and not self.options.force and state is not None and state["source_hash"] == raw.source_hash:
+            self.archive.record_file(key, item.size, item.mtime_ns, raw.source_hash, state["article_id"], state["outcome"])
+            return FileResult(key, "unchanged", id=state["article_id"])
+        try:
+            article = process(raw, key, now)
+        except Rejected as rejected:
+            return self._problem(run_id, key, rejected.outcome, rejected.reason)
+        except Exception as exc:  # a cleaner bug on one page must not stop the batch
+            reason = f"cleaning failed: {type(exc).__name__}: {str(exc)[:200]}".rstrip(": ")
+            return self._problem(run_id, key, "failed", reason)
+        if self.options.langs and article.lang not in self.options.langs:
+            wanted = ", ".join(sorted(self.options.langs))
+            return self._problem(run_id, key, "skipped", f"language is {article.lang or 'unknown'}, not {wanted}")
+        return self._store(item, state if stored else None, raw, article)
+
+    def _store(self, item: InputFile, state: dict[str, Any] | None, raw: RawInput, article: Article) -> FileResult:
+        key = item.key
+        digest = content_hash(article.text)
+        same_text = self.archive.article_id_for_content(digest)
+        own = state["article_id"] if state and state["outcome"] != "duplicate" else None
+        if same_text is not None and same_text != own:
+            if own is not None:  # this file's article now repeats another one: keep one copy
+                self.archive.delete_article(own)
+            self.archive.record_file(key, item.size, item.mtime_ns, raw.source_hash, same_text, "duplicate")
+            return FileResult(key, "duplicate", f"duplicate of article {same_text}", same_text)
+        article_id = self.archive.save_article(article, digest, raw.source_hash, raw.data, CLEANER_VERSION, own)
+        outcome = "updated" if own is not None else "new"
+        self.archive.record_file(key, item.size, item.mtime_ns, raw.source_hash, article_id, outcome)
+        return FileResult(key, outcome, id=article_id)
+
+    def _problem(self, run_id: int, path: str, outcome: str, reason: str) -> FileResult:
+        self.archive.record_problem(run_id, path, outcome, reason)
+        return FileResult(path, outcome, reason)

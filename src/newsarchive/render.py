@@ -1,0 +1,223 @@
+"""Everything the terminal sees: rich tables and panels on a terminal, plain lines when piped.
+
+Article contents come from strangers' web pages: they are always wrapped in `rich.text.Text`
+(never parsed as markup) and stripped of control characters, so a title holding `[bold]` or an
+escape sequence is shown literally and cannot restyle or rewrite the user's terminal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from newsarchive.archive import SNIPPET_END, SNIPPET_START
+from newsarchive.textutil import strip_controls
+
+_VISIBLE_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def safe(value: Any) -> str:
+    """A value from an article, safe to print: no control characters at all."""
+    return strip_controls("" if value is None else str(value))
+
+
+def visible_controls(text: str) -> str:
+    """For raw input: show control characters as \\xNN instead of letting the terminal act on them."""
+    return _VISIBLE_CONTROLS.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+
+
+def plain_snippet(snippet: str | None) -> str:
+    """Matched words wrapped in ** for piped and JSON output."""
+    text = safe((snippet or "").replace(SNIPPET_START, "\uE000").replace(SNIPPET_END, "\uE001"))
+    return re.sub(r"\s+", " ", text.replace("\uE000", "**").replace("\uE001", "**")).strip()
+
+
+def rich_snippet(snippet: str | None) -> Text:
+    text = Text()
+    raw = re.sub(r"\s+", " ", snippet or "").strip()
+    for i, part in enumerate(re.split(f"[{SNIPPET_START}{SNIPPET_END}]", raw)):
+        text.append(safe(part), style="bold yellow" if i % 2 else "")
+    return text
+
+
+def day(row: dict[str, Any]) -> str:
+    return (row.get("published") or "")[:10]
+
+
+def source_label(row: dict[str, Any]) -> str:
+    return safe(row.get("site") or row.get("author") or "")
+
+
+# ------------------------------------------------------------------ list and search
+def articles_table(rows: Iterable[dict[str, Any]], title: str | None = None) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left")
+    table.add_column("id", justify="right", style="cyan", no_wrap=True)
+    table.add_column("date", no_wrap=True)
+    table.add_column("title", ratio=3)
+    table.add_column("site / author", ratio=1)
+    table.add_column("lang", no_wrap=True)
+    table.add_column("words", justify="right", no_wrap=True)
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            day(row) or Text("undated", style="dim"),
+            Text(safe(row.get("title")) or "(no title)"),
+            Text(source_label(row)),
+            safe(row.get("lang") or ""),
+            str(row.get("words") or 0),
+        )
+    return table
+
+
+def plain_articles(rows: Iterable[dict[str, Any]]) -> Iterable[str]:
+    for row in rows:
+        yield "\t".join(
+            [
+                str(row["id"]),
+                day(row) or "undated",
+                safe(row.get("title")) or "(no title)",
+                source_label(row),
+                safe(row.get("lang") or ""),
+                str(row.get("words") or 0),
+            ]
+        )
+
+
+def search_table(rows: Iterable[dict[str, Any]]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_lines=True)
+    table.add_column("id", justify="right", style="cyan", no_wrap=True)
+    table.add_column("date", no_wrap=True)
+    table.add_column("article")
+    for row in rows:
+        cell = Text(safe(row.get("title")) or "(no title)", style="bold")
+        label = source_label(row)
+        if label:
+            cell.append(f"  {label}", style="dim")
+        cell.append("\n")
+        cell.append_text(rich_snippet(row.get("snippet")))
+        table.add_row(str(row["id"]), day(row) or Text("undated", style="dim"), cell)
+    return table
+
+
+def plain_search(rows: Iterable[dict[str, Any]]) -> Iterable[str]:
+    for row in rows:
+        yield "\t".join([str(row["id"]), day(row) or "undated", safe(row.get("title")) or "(no title)", source_label(row)])
+        yield "    " + plain_snippet(row.get("snippet"))
+
+
+# ------------------------------------------------------------------ show
+def header_fields(row: dict[str, Any], duplicates: list[str]) -> list[tuple[str, str]]:
+    date = safe(row.get("published")) or "none found"
+    if row.get("date_source"):
+        date += f" (from {safe(row['date_source'])})"
+    fields = [
+        ("title", safe(row.get("title")) or "(no title)"),
+        ("date", date),
+        ("author", safe(row.get("author"))),
+        ("site", safe(row.get("site"))),
+        ("url", safe(row.get("url"))),
+        ("language", safe(row.get("lang")) or "unknown"),
+        ("words", str(row.get("words") or 0)),
+        ("tags", ", ".join(safe(t) for t in row.get("tags") or [])),
+        ("source", safe(row.get("path"))),
+    ]
+    if duplicates:
+        fields.append(("duplicates", "; ".join(safe(d) for d in duplicates)))
+    return [(k, v) for k, v in fields if v]
+
+
+def article_panel(row: dict[str, Any], duplicates: list[str]) -> Panel:
+    meta = Table.grid(padding=(0, 2))
+    meta.add_column(style="bold cyan", no_wrap=True)
+    meta.add_column()
+    for key, value in header_fields(row, duplicates):
+        meta.add_row(key, Text(value))
+    body = Text(safe(row.get("text")))
+    return Panel(
+        Group(meta, Text(""), body),
+        title=Text(f"article {row['id']}"),
+        title_align="left",
+        box=box.ROUNDED,
+    )
+
+
+def plain_article(row: dict[str, Any], duplicates: list[str]) -> str:
+    head = "\n".join(f"{k}: {v}" for k, v in header_fields(row, duplicates))
+    return f"{head}\n\n{safe(row.get('text'))}\n"
+
+
+# ------------------------------------------------------------------ stats
+def human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def stats_renderable(stats: dict[str, Any]) -> RenderableType:
+    summary = Table.grid(padding=(0, 2))
+    summary.add_column(style="bold")
+    summary.add_column(justify="right")
+    summary.add_row("articles", f"{stats['articles']:,}")
+    summary.add_row("without a date", f"{stats['undated']:,}")
+    summary.add_row("words", f"{stats['words']:,}")
+    summary.add_row("archive size", human_size(stats["size_bytes"]))
+    parts: list[RenderableType] = [summary]
+    for key, label in (("languages", "language"), ("sites", "site (top 10)")):
+        table = Table(box=box.SIMPLE_HEAD)
+        table.add_column(label)
+        table.add_column("articles", justify="right")
+        for name, count in stats[key].items():
+            table.add_row(Text(safe(name)), f"{count:,}")
+        parts.append(table)
+    parts.append(month_chart(stats["months"]))
+    return Group(*parts)
+
+
+def month_chart(months: dict[str, int], width: int = 40) -> RenderableType:
+    table = Table(box=box.SIMPLE_HEAD, title="articles per month", title_justify="left")
+    table.add_column("month", no_wrap=True)
+    table.add_column("articles", justify="right")
+    table.add_column("", no_wrap=True)
+    top = max(months.values(), default=0)
+    for month, count in months.items():
+        bar = "█" * max(1, round(width * count / top)) if top else ""
+        table.add_row(month, f"{count:,}", Text(bar, style="green"))
+    return table
+
+
+def plain_stats(stats: dict[str, Any]) -> Iterable[str]:
+    yield f"articles\t{stats['articles']}"
+    yield f"without a date\t{stats['undated']}"
+    yield f"words\t{stats['words']}"
+    yield f"archive size\t{human_size(stats['size_bytes'])}"
+    for name, count in stats["languages"].items():
+        yield f"language {safe(name)}\t{count}"
+    for name, count in stats["sites"].items():
+        yield f"site {safe(name)}\t{count}"
+    top = max(stats["months"].values(), default=0)
+    for month, count in stats["months"].items():
+        yield f"month {month}\t{count}\t{'#' * max(1, round(40 * count / top))}"
+
+
+# ------------------------------------------------------------------ ingest
+def summary_table(counts: dict[str, int], reasons: dict[str, Any]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, title="ingest summary", title_justify="left")
+    table.add_column("outcome")
+    table.add_column("files", justify="right")
+    table.add_column("reasons")
+    for outcome, count in counts.items():
+        why = reasons.get(outcome) or {}
+        detail = "\n".join(f"{n} × {safe(r)}" for r, n in sorted(why.items(), key=lambda kv: -kv[1]))
+        style = "red" if outcome == "failed" and count else ""
+        table.add_row(Text(outcome, style=style), str(count), Text(detail))
+    return table

@@ -1,0 +1,40 @@
+"""Small text helpers shared by the cleaners, the archive and the exporters."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WORD = re.compile(r"\w+(?:[’'-]\w+)*", re.UNICODE)
+# C0/C1 control characters except tab and newline: they can move or restyle a terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+
+
+def count_words(text: str) -> int:
+    return sum(1 for _ in _WORD.finditer(text))
+
+
+def strip_controls(text: str) -> str:
+    """Drop control characters (escape sequences, NUL...) that have no place in article text."""
+    return _CONTROL.sub("", text)
+
+
+def normalize_line(line: str) -> str:
+    """NFC, one plain space for every run of spaces, no control characters, stripped."""
+    line = unicodedata.normalize("NFC", line)
+    return _SPACES.sub(" ", strip_controls(line)).strip()
+
+
+def fold(text: str) -> str:
+    """Lowercase without accents, for comparisons that must ignore both."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def slugify(text: str, max_length: int = 60) -> str:
+    """An ASCII file-name-safe slug: letters, digits and single dashes only."""
+    slug = re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
+    if len(slug) > max_length:
+        slug = slug[:max_length].rsplit("-", 1)[0] or slug[:max_length]
+    return slug.strip("-")
