@@ -13,7 +13,7 @@ import re
 import sqlite3
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -224,9 +224,7 @@ _PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 def _check_partial_date(value: str) -> str:
     value = value.strip()
     if not _PARTIAL_DATE.match(value):
-        raise ArchiveError(
-            f"{value!r} is not a date.", hint="Use YYYY, YYYY-MM or YYYY-MM-DD, e.g. 2024-03."
-        )
+        raise ArchiveError(f"{value!r} is not a date.", hint="Use YYYY, YYYY-MM or YYYY-MM-DD, e.g. 2024-03.")
     try:
         date.fromisoformat((value + "-01-01")[:10])
     except ValueError:
@@ -253,7 +251,14 @@ SORTS = {
     "ingested": "articles.id DESC",
     "id": "articles.id",
 }
-_FTS_QUERY_ERRORS = ("fts5", "syntax error", "unterminated string", "no such column", "malformed MATCH", "unknown special query")
+_FTS_QUERY_ERRORS = (
+    "fts5",
+    "syntax error",
+    "unterminated string",
+    "no such column",
+    "malformed MATCH",
+    "unknown special query",
+)
 SNIPPET_START, SNIPPET_END = "\x02", "\x03"  # markers around matched words in snippets
 
 
@@ -345,7 +350,7 @@ class Archive:
         ).fetchone()
         if row is None:
             return None
-        return dict(zip(("path", "size", "mtime_ns", "source_hash", "article_id", "outcome"), row))
+        return dict(zip(("path", "size", "mtime_ns", "source_hash", "article_id", "outcome"), row, strict=True))
 
     def record_file(
         self,
@@ -366,9 +371,7 @@ class Archive:
         )
 
     def article_id_for_content(self, content_hash: str) -> int | None:
-        row = self.conn.execute(
-            "SELECT id FROM articles WHERE content_hash = ?", (content_hash,)
-        ).fetchone()
+        row = self.conn.execute("SELECT id FROM articles WHERE content_hash = ?", (content_hash,)).fetchone()
         return int(row[0]) if row else None
 
     def article_exists(self, article_id: int) -> bool:
@@ -461,7 +464,7 @@ class Archive:
     def _rows(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
         cursor = self.conn.execute(sql, params)
         names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def _article(self, row: dict[str, Any]) -> dict[str, Any]:
         row["tags"] = json.loads(row["tags"]) if row.get("tags") else []
@@ -499,7 +502,7 @@ class Archive:
         cursor = self.conn.execute(sql, params)
         names = [d[0] for d in cursor.description]
         for row in cursor:
-            yield self._article(dict(zip(names, row)))
+            yield self._article(dict(zip(names, row, strict=True)))
 
     def search(
         self,
@@ -523,7 +526,9 @@ class Archive:
     ) -> Iterator[dict[str, Any]]:
         """Ranked full-text hits (bm25, title weighted above the body), each with a snippet."""
         if not query.strip():
-            raise QuerySyntaxError("the search query is empty.", hint='Give words to search for, e.g. "intelligence artificielle".')
+            raise QuerySyntaxError(
+                "the search query is empty.", hint='Give words to search for, e.g. "intelligence artificielle".'
+            )
         clauses, params = (filters or Filters()).where()
         clauses.insert(0, "articles_fts MATCH :query")
         columns = ", ".join(f"articles.{f}" for f in ARTICLE_FIELDS if with_text or f != "text")
@@ -542,7 +547,7 @@ class Archive:
             rows = cursor.fetchmany(200)
             while rows:
                 for row in rows:
-                    yield self._article(dict(zip(names, row)))
+                    yield self._article(dict(zip(names, row, strict=True)))
                 rows = cursor.fetchmany(200)
         except sqlite3.OperationalError as exc:
             message = str(exc)
@@ -589,9 +594,7 @@ class Archive:
             "words": one("SELECT coalesce(sum(words), 0) FROM articles").fetchone()[0],
             "undated": one("SELECT count(*) FROM articles WHERE published IS NULL").fetchone()[0],
             "languages": dict(
-                one(
-                    "SELECT coalesce(lang, 'unknown'), count(*) FROM articles GROUP BY 1 ORDER BY 2 DESC, 1"
-                ).fetchall()
+                one("SELECT coalesce(lang, 'unknown'), count(*) FROM articles GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
             ),
             "sites": dict(
                 one(
@@ -612,10 +615,8 @@ class Archive:
     def size_on_disk(self) -> int:
         total = 0
         for suffix in ("", "-wal"):
-            try:
+            with suppress(OSError):
                 total += os.path.getsize(f"{self.path}{suffix}")
-            except OSError:
-                pass
         return total
 
 

@@ -21,27 +21,96 @@ from newsarchive.textutil import fold, normalize_line
 
 # Lines that are page furniture wherever they stand (matched on the folded, whole line).
 _INTERFACE = [
-    r"laisser un commentaire", r"laissez un commentaire", r"(\d+ )?commentaires?( \(\d+\))?",
-    r"votre adresse (e-?mail|de messagerie) ne sera pas publiee.*", r"les champs obligatoires.*",
-    r"source link", r"source ?:? ?lien", r"lire la suite", r"lire plus", r"en savoir plus",
-    r"partager( (sur|cet article|l'article).*)?", r"partagez( cet article)?", r"imprimer",
-    r"envoyer( par (e-?mail|mail))?", r"copier le lien", r"facebook|twitter|linkedin|whatsapp|x|"
+    r"laisser un commentaire",
+    r"laissez un commentaire",
+    r"(\d+ )?commentaires?( \(\d+\))?",
+    r"votre adresse (e-?mail|de messagerie) ne sera pas publiee.*",
+    r"les champs obligatoires.*",
+    r"source link",
+    r"source ?:? ?lien",
+    r"lire la suite",
+    r"lire plus",
+    r"en savoir plus",
+    r"partager( (sur|cet article|l'article).*)?",
+    r"partagez( cet article)?",
+    r"imprimer",
+    r"envoyer( par (e-?mail|mail))?",
+    r"copier le lien",
+    r"facebook|twitter|linkedin|whatsapp|x|"
     r"pinterest|telegram|reddit|e-?mail|email|mail|flipboard|messenger",
-    r"abonnez-vous.*", r"s'abonner.*", r"newsletter.*", r"inscrivez-vous.*", r"je m'abonne.*",
-    r"se connecter", r"connexion", r"s'inscrire", r"mon compte", r"deconnexion",
-    r"menu", r"accueil", r"rechercher.*", r"recherche", r"fermer", r"retour( en haut.*)?",
-    r"suivez-nous.*", r"suivre", r"publicite", r"sponsorise", r"contenu sponsorise",
-    r"tous droits reserves.*", r"© .*", r"mentions legales", r"politique de confidentialite",
-    r"gestion des cookies", r"(nous )?utilisons des cookies.*", r"accepter( et fermer| tout)?",
-    r"refuser( tout)?", r"parametrer les cookies", r"tags?", r"mots-?cles", r"etiquettes",
-    r"\d+ min(utes?)? de lecture.*", r"temps de lecture.*", r"lecture \d+ min",
-    r"publie le ?:?", r"mis a jour le ?:?", r"par", r"auteur ?:?", r"redaction",
-    r"article", r"video", r"photo", r"audio", r"podcast", r"live", r"direct",
-    r"plus", r"moins", r"voir plus", r"voir tout", r"afficher plus", r"charger plus",
-    r"precedent", r"suivant", r"article precedent.*", r"article suivant.*",
-    r"repondre", r"signaler", r"j'aime", r"fr", r"en", r"de", r"es", r"it",
-    r"lire aussi.*", r"a lire aussi.*", r"lire egalement.*", r"a voir aussi.*",
-    r"sur le meme sujet", r"dans la meme rubrique", r"vous aimerez aussi.*",
+    r"abonnez-vous.*",
+    r"s'abonner.*",
+    r"newsletter.*",
+    r"inscrivez-vous.*",
+    r"je m'abonne.*",
+    r"se connecter",
+    r"connexion",
+    r"s'inscrire",
+    r"mon compte",
+    r"deconnexion",
+    r"menu",
+    r"accueil",
+    r"rechercher.*",
+    r"recherche",
+    r"fermer",
+    r"retour( en haut.*)?",
+    r"suivez-nous.*",
+    r"suivre",
+    r"publicite",
+    r"sponsorise",
+    r"contenu sponsorise",
+    r"tous droits reserves.*",
+    r"© .*",
+    r"mentions legales",
+    r"politique de confidentialite",
+    r"gestion des cookies",
+    r"(nous )?utilisons des cookies.*",
+    r"accepter( et fermer| tout)?",
+    r"refuser( tout)?",
+    r"parametrer les cookies",
+    r"tags?",
+    r"mots-?cles",
+    r"etiquettes",
+    r"\d+ min(utes?)? de lecture.*",
+    r"temps de lecture.*",
+    r"lecture \d+ min",
+    r"publie le ?:?",
+    r"mis a jour le ?:?",
+    r"par",
+    r"auteur ?:?",
+    r"redaction",
+    r"article",
+    r"video",
+    r"photo",
+    r"audio",
+    r"podcast",
+    r"live",
+    r"direct",
+    r"plus",
+    r"moins",
+    r"voir plus",
+    r"voir tout",
+    r"afficher plus",
+    r"charger plus",
+    r"precedent",
+    r"suivant",
+    r"article precedent.*",
+    r"article suivant.*",
+    r"repondre",
+    r"signaler",
+    r"j'aime",
+    r"fr",
+    r"en",
+    r"de",
+    r"es",
+    r"it",
+    r"lire aussi.*",
+    r"a lire aussi.*",
+    r"lire egalement.*",
+    r"a voir aussi.*",
+    r"sur le meme sujet",
+    r"dans la meme rubrique",
+    r"vous aimerez aussi.*",
 ]
 _INTERFACE_RE = re.compile(r"^(?:" + "|".join(_INTERFACE) + r")\W*$")
 
@@ -197,9 +266,13 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
         folded = fold(ln.text)
         if i == date_line:
             ln.reason = f"publication date ({date_source})"
-        elif title_key and _title_key(ln.text) and (
-            _title_key(ln.text) == title_key
-            or (_ELLIPSIS_END.search(ln.text) and title_key.startswith(_title_key(ln.text)))
+        elif (
+            title_key
+            and _title_key(ln.text)
+            and (
+                _title_key(ln.text) == title_key
+                or (_ELLIPSIS_END.search(ln.text) and title_key.startswith(_title_key(ln.text)))
+            )
         ):
             ln.reason = "headline"
         elif i >= related_at:
@@ -210,7 +283,7 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
             ln.reason = "before the article's first paragraph"
         elif i > last:
             ln.reason = "after the article's last paragraph"
-        elif _INTERFACE_RE.match(folded) or _RELATED.match(folded) and len(_words(ln.text)) <= 8:
+        elif _INTERFACE_RE.match(folded) or (_RELATED.match(folded) and len(_words(ln.text)) <= 8):
             ln.reason = "web interface phrase"
         elif dates.PUBLISHED_CUE.match(ln.text) or dates.date_dominated(ln.text, now):
             ln.reason = "date line"

@@ -136,9 +136,15 @@ def cli() -> None:
 @cli.command(context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, required=True, metavar="FOLDER...")
 @db_option
-@click.option("--glob", "glob_pattern", metavar="PATTERN", help="Only files whose name or relative path matches, e.g. '*.html'.")
-@click.option("--lang", "langs", metavar="CODES", help="Keep only these languages, e.g. fr or fr,en; others are skipped.")
-@click.option("--report", type=click.Path(dir_okay=False, writable=True), help="Write one JSON line per input file to this file.")
+@click.option(
+    "--glob", "glob_pattern", metavar="PATTERN", help="Only files whose name or relative path matches, e.g. '*.html'."
+)
+@click.option(
+    "--lang", "langs", metavar="CODES", help="Keep only these languages, e.g. fr or fr,en; others are skipped."
+)
+@click.option(
+    "--report", type=click.Path(dir_okay=False, writable=True), help="Write one JSON line per input file to this file."
+)
 @click.option("--max-size", default="20MB", show_default=True, help="Skip files larger than this.")
 @click.option("--force", is_flag=True, help="Clean every file again, even unchanged ones.")
 @json_option
@@ -168,7 +174,9 @@ def ingest(
     """
     err = stderr_console()
     wanted = frozenset(code.strip().lower() for code in langs.split(",") if code.strip()) if langs else None
-    options = IngestOptions(langs=wanted, max_bytes=parse_size(max_size) if max_size else DEFAULT_MAX_BYTES, force=force)
+    options = IngestOptions(
+        langs=wanted, max_bytes=parse_size(max_size) if max_size else DEFAULT_MAX_BYTES, force=force
+    )
     items = list(discover(paths, glob_pattern))
     if items and all(isinstance(i, Missing) for i in items) and len(items) == len(paths):
         missing = ", ".join(i.path for i in items if isinstance(i, Missing))
@@ -194,7 +202,11 @@ def ingest(
             report_file.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
             report_file.flush()
         if result.outcome in ("skipped", "failed") and not quiet:
-            progress.console.print(f"{result.outcome}: {render.safe(result.path)}: {render.safe(result.reason)}", markup=False, highlight=False)
+            progress.console.print(
+                f"{result.outcome}: {render.safe(result.path)}: {render.safe(result.reason)}",
+                markup=False,
+                highlight=False,
+            )
         progress.advance(task)
         elapsed = progress.tasks[0].elapsed or 0
         if elapsed:
@@ -212,7 +224,9 @@ def ingest(
         archive.close()
     counts = summary.as_counts()
     if json_output:
-        print_json({"run": summary.run_id, "counts": counts, "reasons": {k: dict(v) for k, v in summary.reasons.items()}})
+        print_json(
+            {"run": summary.run_id, "counts": counts, "reasons": {k: dict(v) for k, v in summary.reasons.items()}}
+        )
     elif not quiet:
         err.print(render.summary_table(counts, summary.reasons))
     if counts["failed"]:
@@ -225,7 +239,9 @@ def ingest(
 @filter_options
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0), help="Show at most this many.")
 @click.option("--offset", default=0, type=click.IntRange(min=0), help="Skip this many first.")
-@click.option("--sort", type=click.Choice(list(SORTS)), default="newest", show_default=True, help="Order of the articles.")
+@click.option(
+    "--sort", type=click.Choice(list(SORTS)), default="newest", show_default=True, help="Order of the articles."
+)
 @json_option
 @errors_handled
 def list_command(
@@ -378,7 +394,12 @@ def stats(db_path: str, json_output: bool) -> None:
 @cli.command(context_settings=CONTEXT)
 @db_option
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "txt"]), default="jsonl", show_default=True)
-@click.option("--output", "-o", type=click.Path(), help="File (jsonl, csv) or folder (txt); jsonl and csv go to stdout without it.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(),
+    help="File (jsonl, csv) or folder (txt); jsonl and csv go to stdout without it.",
+)
 @filter_options
 @click.option("--query", help="Only articles matching this full-text query.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
@@ -427,7 +448,7 @@ def export(
                 count = write_jsonl(rows, fh) if fmt == "jsonl" else write_csv(rows, fh, not allow_formulas)
             os.replace(tmp, target)
         else:
-            stream = click.get_text_stream("stdout")
+            stream = sys.stdout
             count = write_jsonl(rows, stream) if fmt == "jsonl" else write_csv(rows, stream, not allow_formulas)
     if output:
         stderr_console().print(f"exported {count} articles to {output}", markup=False, highlight=False)

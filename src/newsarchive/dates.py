@@ -33,7 +33,9 @@ MONTHS = {
     "october": 10, "november": 11, "december": 12,
 }  # fmt: skip
 _MONTH_RE = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
-_DAYS = r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_DAYS = (
+    r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+)
 _TIME = r"(?:\s*(?:à|a|,|-|–|•|\|)?\s*(?P<hh>[01]?\d|2[0-3])\s*[:hH]\s*(?P<mm>[0-5]\d)\b)?"
 
 _PATTERNS = [
@@ -102,10 +104,8 @@ def parse_date(text: str, now: datetime | None = None) -> str | None:
 def _to_iso(groups: dict[str, str | None]) -> str | None:
     try:
         year = int(groups["y"] or "")
-        if groups.get("mon"):
-            month = MONTHS[(groups["mon"] or "").lower().rstrip(".")]
-        else:
-            month = int(groups.get("m") or "")
+        name = groups.get("mon")
+        month = MONTHS[name.lower().rstrip(".")] if name else int(groups.get("m") or "")
         day = int(groups["d"] or "")
     except (KeyError, ValueError):
         return None
@@ -140,7 +140,7 @@ def date_dominated(line: str, now: datetime | None = None, max_other_words: int 
     return found if len(other_words) <= max_other_words else None
 
 
-def after_published_cue(line: str, now: datetime | None = None) -> FoundDate | None | bool:
+def after_published_cue(line: str, now: datetime | None = None) -> FoundDate | bool | None:
     """For a "Publié le ..." line: its date, or False when the cue has nothing after it.
 
     Returns None when the line is not a publication cue at all.

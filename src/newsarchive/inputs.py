@@ -24,9 +24,39 @@ HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 TEXT_SUFFIXES = {".txt"}
 # Files that scraped folders often hold beside the pages, and that are never articles.
 NOT_ARTICLE_SUFFIXES = {
-    ".json", ".jsonl", ".csv", ".tsv", ".xml", ".rss", ".atom", ".yaml", ".yml", ".toml", ".ini",
-    ".cfg", ".py", ".pyc", ".js", ".mjs", ".css", ".scss", ".sh", ".bat", ".ps1", ".sql", ".db",
-    ".sqlite", ".log", ".map", ".woff", ".woff2", ".ttf", ".otf", ".ico", ".svg", ".lock",
+    ".json",
+    ".jsonl",
+    ".csv",
+    ".tsv",
+    ".xml",
+    ".rss",
+    ".atom",
+    ".yaml",
+    ".yml",
+    ".toml",
+    ".ini",
+    ".cfg",
+    ".py",
+    ".pyc",
+    ".js",
+    ".mjs",
+    ".css",
+    ".scss",
+    ".sh",
+    ".bat",
+    ".ps1",
+    ".sql",
+    ".db",
+    ".sqlite",
+    ".log",
+    ".map",
+    ".woff",
+    ".woff2",
+    ".ttf",
+    ".otf",
+    ".ico",
+    ".svg",
+    ".lock",
 }
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
@@ -51,9 +81,7 @@ _HTML_SNIFF = re.compile(
     rb"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]|<meta\s|<div[\s>]|<p[\s>]|<article[\s>]",
     re.IGNORECASE,
 )
-_META_CHARSET = re.compile(
-    rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE
-)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
 _BOMS = [
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),

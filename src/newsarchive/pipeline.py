@@ -161,23 +161,18 @@ class Ingester:
         if isinstance(item, Missing):
             return self._problem(run_id, item.path, "failed", item.reason)
         key = item.key
-        state = self.archive.file_state(key)
-        stored = (
-            state is not None
-            and state["outcome"] in ("new", "updated", "unchanged", "duplicate")
-            and state["article_id"] is not None
-            and self.archive.article_exists(state["article_id"])
-        )
-        if stored and not self.options.force and state is not None:
-            if state["size"] == item.size and state["mtime_ns"] == item.mtime_ns:
-                return FileResult(key, "unchanged", id=state["article_id"])
+        known = self._stored_state(key)  # this path already gave an article that still exists
+        if known and not self.options.force and (known["size"], known["mtime_ns"]) == (item.size, item.mtime_ns):
+            return FileResult(key, "unchanged", id=known["article_id"])  # not even read
         try:
             raw = read_input(item.path, self.options.max_bytes)
         except Rejected as rejected:
             return self._problem(run_id, key, rejected.outcome, rejected.reason)
-        if stored and not self.options.force and state is not None and state["source_hash"] == raw.source_hash:
-            self.archive.record_file(key, item.size, item.mtime_ns, raw.source_hash, state["article_id"], state["outcome"])
-            return FileResult(key, "unchanged", id=state["article_id"])
+        if known and not self.options.force and known["source_hash"] == raw.source_hash:
+            self.archive.record_file(
+                key, item.size, item.mtime_ns, raw.source_hash, known["article_id"], known["outcome"]
+            )
+            return FileResult(key, "unchanged", id=known["article_id"])  # touched, same bytes
         try:
             article = process(raw, key, now)
         except Rejected as rejected:
@@ -188,7 +183,18 @@ class Ingester:
         if self.options.langs and article.lang not in self.options.langs:
             wanted = ", ".join(sorted(self.options.langs))
             return self._problem(run_id, key, "skipped", f"language is {article.lang or 'unknown'}, not {wanted}")
-        return self._store(item, state if stored else None, raw, article)
+        return self._store(item, known, raw, article)
+
+    def _stored_state(self, key: str) -> dict[str, Any] | None:
+        state = self.archive.file_state(key)
+        if (
+            state is None
+            or state["outcome"] not in ("new", "updated", "unchanged", "duplicate")
+            or state["article_id"] is None
+            or not self.archive.article_exists(state["article_id"])
+        ):
+            return None
+        return state
 
     def _store(self, item: InputFile, state: dict[str, Any] | None, raw: RawInput, article: Article) -> FileResult:
         key = item.key

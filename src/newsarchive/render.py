@@ -35,8 +35,8 @@ def visible_controls(text: str) -> str:
 
 def plain_snippet(snippet: str | None) -> str:
     """Matched words wrapped in ** for piped and JSON output."""
-    text = safe((snippet or "").replace(SNIPPET_START, "\uE000").replace(SNIPPET_END, "\uE001"))
-    return re.sub(r"\s+", " ", text.replace("\uE000", "**").replace("\uE001", "**")).strip()
+    text = safe((snippet or "").replace(SNIPPET_START, "\ue000").replace(SNIPPET_END, "\ue001"))
+    return re.sub(r"\s+", " ", text.replace("\ue000", "**").replace("\ue001", "**")).strip()
 
 
 def rich_snippet(snippet: str | None) -> Text:
@@ -108,7 +108,9 @@ def search_table(rows: Iterable[dict[str, Any]]) -> Table:
 
 def plain_search(rows: Iterable[dict[str, Any]]) -> Iterable[str]:
     for row in rows:
-        yield "\t".join([str(row["id"]), day(row) or "undated", safe(row.get("title")) or "(no title)", source_label(row)])
+        yield "\t".join(
+            [str(row["id"]), day(row) or "undated", safe(row.get("title")) or "(no title)", source_label(row)]
+        )
         yield "    " + plain_snippet(row.get("snippet"))
 
 
