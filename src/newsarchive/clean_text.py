@@ -79,6 +79,8 @@ _INTERFACE = [
     r"par",
     r"auteur ?:?",
     r"redaction",
+    r"(?:credits? )?(?:photo|image|illustration|video)s?(?: d'illustration)? ?:.*",
+    r"\(?(?:photo|credit) .*\)",
     r"article",
     r"video",
     r"photo",
@@ -130,7 +132,7 @@ _WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _URL = re.compile(r"https?://|www\.", re.IGNORECASE)
 _HASHTAGS = re.compile(r"#([\w-]+)")
 _AUTHOR_CUE = re.compile(
-    r"^(?:par|by|auteur|auteure|autrice|author|ecrit par|redige par|signe)\s*:?\s*(?P<name>.+)$",
+    r"^(?:par|by|auteur|auteure|autrice|author|ecrit par|redige par|signe)(?:\s*:\s*|\s+)(?P<name>.+)$",
     re.IGNORECASE,
 )
 _FIRST_PERSON = re.compile(r"\b(?:je suis|j'ai|je m'appelle|je travaille|j'ecris|passionnee? par)\b")
