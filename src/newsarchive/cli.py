@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import re
 import sys
@@ -30,6 +31,9 @@ from newsarchive.model import Rejected
 from newsarchive.pipeline import FileResult, Ingester, IngestOptions, process
 
 F = TypeVar("F", bound=Callable[..., Any])
+# trafilatura and htmldate log every page they cannot parse; our own report says it once, better.
+for _name in ("trafilatura", "htmldate", "courlan", "charset_normalizer"):
+    logging.getLogger(_name).setLevel(logging.CRITICAL)
 DEFAULT_DB = "archive.db"
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 

@@ -1,0 +1,138 @@
+import sqlite3
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from newsarchive.archive import (
+    SCHEMA_VERSION,
+    Archive,
+    ArchiveError,
+    ArchiveTooNew,
+    ArticleNotFound,
+    Filters,
+    NotAnArchive,
+    QuerySyntaxError,
+)
+from newsarchive.model import Article
+
+
+def add(archive: Archive, n: int, **fields: object) -> int:
+    article = Article(
+        path=f"/in/{n}.txt",
+        text=str(fields.pop("text", f"Texte numéro {n} sur la sécurité des réseaux.")),
+        title=str(fields.pop("title", f"Titre {n}")),
+        lang="fr",
+        kind="txt",
+        **fields,  # type: ignore[arg-type]
+    )
+    return archive.save_article(article, f"hash{n}", f"src{n}", b"raw bytes", "test")
+
+
+def test_schema_on_a_blank_archive(tmp_path: Path) -> None:
+    with Archive(tmp_path / "a.db") as archive:
+        db = sqlite_utils.Database(archive.conn)
+        assert set(db.table_names()) >= {"articles", "articles_fts", "raw_inputs", "files", "runs", "problems"}
+        assert db["articles"].detect_fts() == "articles_fts"
+        assert {t.name for t in db["articles"].triggers} == {"articles_ai", "articles_ad", "articles_au"}
+        assert archive.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert archive.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    Archive(tmp_path / "a.db").close()  # opening again changes nothing and does not fail
+
+
+def test_refuses_a_file_that_is_not_sqlite(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("mes notes\n")
+    with pytest.raises(NotAnArchive):
+        Archive(path)
+    assert path.read_text() == "mes notes\n"
+
+
+def test_refuses_another_sqlite_database(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(NotAnArchive):
+        Archive(path)
+    assert path.read_bytes() == before
+
+
+def test_refuses_an_archive_from_a_newer_version(tmp_path: Path) -> None:
+    Archive(tmp_path / "a.db").close()
+    conn = sqlite3.connect(tmp_path / "a.db")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(ArchiveTooNew):
+        Archive(tmp_path / "a.db")
+
+
+def test_missing_archive_is_not_created_for_reading(tmp_path: Path) -> None:
+    with pytest.raises(ArchiveError, match="there is no archive"):
+        Archive(tmp_path / "none.db", create=False)
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_full_text_index_follows_every_write(tmp_path: Path) -> None:
+    with Archive(tmp_path / "a.db") as archive:
+        first = add(archive, 1)
+        add(archive, 2, text="Un article sur la pêche en mer.")
+        assert [r["id"] for r in archive.search("securite")] == [first]  # accents ignored
+        article = Article(path="/in/1.txt", text="Le texte parle désormais de vélo.", title="Vélo", kind="txt")
+        assert archive.save_article(article, "hash1b", "src1b", b"x", "test", article_id=first) == first
+        assert archive.search("securite") == []
+        assert [r["id"] for r in archive.search("velo")] == [first]
+        archive.delete_article(first)
+        assert archive.search("velo") == []
+        assert archive.conn.execute("INSERT INTO articles_fts(articles_fts) VALUES('integrity-check')")
+
+
+def test_search_ranks_title_above_body_and_highlights(tmp_path: Path) -> None:
+    with Archive(tmp_path / "a.db") as archive:
+        add(archive, 1, text="Les marées montent. La digue tient.", title="Météo du week-end")
+        add(archive, 2, text="Une réunion publique aura lieu.", title="La digue sera rehaussée")
+        hits = archive.search("digue")
+        assert [h["id"] for h in hits] == [2, 1]
+        assert "\x02digue\x03" in hits[1]["snippet"]
+
+
+@pytest.mark.parametrize("query", ['"open', "AND", "title:", "*", "foo:bar", "NEAR(", "   "])
+def test_bad_queries_raise_a_clear_error(tmp_path: Path, query: str) -> None:
+    with Archive(tmp_path / "a.db") as archive:
+        add(archive, 1)
+        with pytest.raises(QuerySyntaxError) as caught:
+            archive.search(query)
+        assert caught.value.hint
+
+
+def test_filters_and_sorting(tmp_path: Path) -> None:
+    with Archive(tmp_path / "a.db") as archive:
+        add(archive, 1, published="2024-01-31", site="A")
+        add(archive, 2, published="2024-02-01T10:00", site="B")
+        add(archive, 3)
+        ids = lambda rows: [r["id"] for r in rows]  # noqa: E731
+        assert ids(archive.list_articles()) == [2, 1, 3]  # newest first, undated last
+        assert ids(archive.list_articles(sort="oldest")) == [1, 2, 3]
+        assert ids(archive.list_articles(Filters(since="2024-02"))) == [2]
+        assert ids(archive.list_articles(Filters(until="2024-01"))) == [1]
+        assert ids(archive.list_articles(Filters(until="2024-02-01"))) == [2, 1]
+        assert ids(archive.list_articles(Filters(site="b"))) == [2]
+        with pytest.raises(ArchiveError, match="not a date"):
+            archive.list_articles(Filters(since="yesterday"))
+
+
+def test_raw_and_missing_article(tmp_path: Path) -> None:
+    with Archive(tmp_path / "a.db") as archive:
+        n = add(archive, 1)
+        assert archive.raw(n) == b"raw bytes"
+        with pytest.raises(ArticleNotFound):
+            archive.get(99)
+
+
+def test_the_archive_works_with_sqlite_utils_search(tmp_path: Path) -> None:
+    with Archive(tmp_path / "a.db") as archive:
+        add(archive, 1)
+    db = sqlite_utils.Database(tmp_path / "a.db")
+    assert [r["id"] for r in db["articles"].search("sécurité")] == [1]

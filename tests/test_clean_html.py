@@ -1,0 +1,47 @@
+from datetime import datetime
+
+from newsarchive.clean_html import clean_html, html_to_text
+
+from pages import HTML
+
+NOW = datetime(2026, 11, 24)
+
+
+def test_html_article() -> None:
+    result = clean_html(HTML, NOW)
+    assert result.title == "Le festival de jazz de Testville affiche complet"
+    assert result.author == "Paul Rivière"
+    assert result.site == "Info Test"
+    assert result.url == "https://info-test.example/culture/festival-jazz"
+    assert (result.published, result.date_source) == ("2024-06-21", "html-meta")
+    paragraphs = result.text.split("\n\n")
+    assert len(paragraphs) == 3
+    assert paragraphs[0].startswith("Pour sa dixième édition")
+    assert result.title not in result.text
+    for dropped in ("Accueil", "Les plus lus", "Tous droits réservés", "parking"):
+        assert dropped not in result.text
+
+
+def test_future_date_in_metadata_is_refused() -> None:
+    html = HTML.replace("2024-06-21T10:00:00+02:00", "2031-06-21T10:00:00+02:00")
+    result = clean_html(html, NOW)
+    assert result.published != "2031-06-21"
+
+
+def test_page_without_a_body_for_trafilatura_falls_back_to_the_text_cleaner(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import trafilatura
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", lambda *a, **k: None)
+    html = (
+        "<html><body><div>Accueil</div><div>Le titre d'une brève de la commune de Test</div>"
+        "<div>La piscine municipale rouvre lundi après deux mois de travaux.</div></body></html>"
+    )
+    result = clean_html(html, NOW)
+    assert "La piscine municipale rouvre lundi" in result.text
+    assert "Accueil" not in result.text
+    assert result.fallback and result.title == "Le titre d'une brève de la commune de Test"
+
+
+def test_html_to_text_puts_blocks_on_lines() -> None:
+    text = html_to_text("<p>Un <b>mot</b></p><div>deux</div><script>x()</script><li>trois</li>")
+    assert [line for line in text.split("\n") if line] == ["Un mot", "deux", "trois"]

@@ -1,0 +1,86 @@
+from datetime import datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from newsarchive.clean_text import clean_text, is_prose
+
+from pages import DUMP
+
+NOW = datetime(2026, 11, 24)
+
+
+def test_dump_keeps_the_article_and_drops_the_page_around_it() -> None:
+    result = clean_text(DUMP, NOW)
+    paragraphs = result.text.split("\n\n")
+    assert paragraphs[0].startswith("La ressourcerie installée dans l'ancienne gare")
+    assert "Un projet porté par les habitants" in paragraphs  # a subheading inside the body
+    assert paragraphs[-1].startswith("Six salariés en insertion")
+    for dropped in [
+        "Se connecter",
+        "Par Odile Lambert",
+        "Publié le",
+        "Mis à jour",
+        "Partager",
+        "Léon Marchal",  # a name alone between paragraphs: a caption
+        "je suis passionnée",  # the author's bio
+        "À lire aussi",
+        "piste cyclable",
+        "#testville",
+        "Laisser un commentaire",
+        "ne sera pas publiée",
+        "ActualitésSociété",
+    ]:
+        assert dropped not in result.text, dropped
+    assert result.title not in paragraphs
+
+
+def test_dump_metadata() -> None:
+    result = clean_text(DUMP, NOW)
+    assert result.title == "La commune de Testville ouvre une ressourcerie dans l'ancienne gare"
+    assert result.author == "Odile Lambert"
+    assert (result.published, result.date_source) == ("2024-04-03T09:10", "byline")
+    assert result.tags == ["testville", "ressourcerie", "recyclage"]
+
+
+def test_date_inside_the_body_is_not_the_publication_date() -> None:
+    dump = DUMP.replace("Publié le 3 avril 2024 à 09h10\n", "")
+    result = clean_text(dump, NOW)
+    assert result.published is None and result.date_source is None
+
+
+def test_empty_cue_means_no_date() -> None:
+    dump = "Titre de l'article sur la commune\nPublié le:\n5 min de lecture\n" + DUMP.split("Partager\n")[1]
+    assert clean_text(dump, NOW).published is None
+
+
+def test_lone_trailing_date_is_a_footer_date() -> None:
+    body = DUMP.split("Partager\nFacebook\n")[1].split("Léon")[0]
+    result = clean_text("Le titre de cet article de test\n" + body + "\n19/02/24\n", NOW)
+    assert (result.published, result.date_source) == ("2024-02-19", "footer")
+    assert "19/02/24" not in result.text
+
+
+def test_truncated_headline_only() -> None:
+    body = DUMP.split("Partager\nFacebook\n")[1].split("Léon")[0]
+    result = clean_text("la commune ouvre une ressourcerie dans l'anc …\n\n" + body, NOW)
+    assert result.title == "la commune ouvre une ressourcerie dans l'anc…"
+    assert not any(p.startswith("la commune ouvre") for p in result.text.split("\n\n"))
+
+
+def test_prose_detection() -> None:
+    assert is_prose("Le conseil municipal a voté lundi une subvention pour la nouvelle salle.")
+    assert not is_prose("Le conseil municipal vote une subvention")  # a headline
+    assert not is_prose("Accueil")
+    assert not is_prose("Le secteur crypto indien, longtemps boudé, connaît un revirement...")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=120), st.sampled_from(DUMP.splitlines())), max_size=40))
+def test_cleaner_never_fails_and_only_keeps_input_lines(lines: list[str]) -> None:
+    raw = "\n".join(lines)
+    result = clean_text(raw, NOW)
+    kept = [p for p in result.text.split("\n\n") if p]
+    normalised = {ln.text for ln in result.lines}
+    assert all(p in normalised for p in kept)
+    assert result.published is None or result.published[:10] <= "2026-11-24"

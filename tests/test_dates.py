@@ -1,0 +1,80 @@
+from datetime import datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from newsarchive.dates import after_published_cue, date_dominated, find_dates, parse_date
+
+NOW = datetime(2026, 11, 24, 12, 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-03-09", "2026-03-09"),
+        ("date 2026-03-09 TENDANCES", "2026-03-09"),
+        ("2024-05-01T08:30:00+02:00", "2024-05-01T08:30"),
+        ("9 mars 2026", "2026-03-09"),
+        ("1er mars 2021", "2021-03-01"),
+        ("lundi 1er mars 2021 à 19h36", "2021-03-01T19:36"),
+        ("9 Mar. 2026 • 19:36", "2026-03-09T19:36"),
+        ("12 févr. 2024", "2024-02-12"),
+        ("3 AOÛT 2023", "2023-08-03"),
+        ("15 decembre 2019", "2019-12-15"),
+        ("March 9, 2026", "2026-03-09"),
+        ("09/03/2026", "2026-03-09"),  # day first, as in French
+        ("19/02/25", "2025-02-19"),
+        ("3.4.2022", "2022-04-03"),
+    ],
+)
+def test_parse_date_forms(text: str, expected: str) -> None:
+    assert parse_date(text, NOW) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024",  # a year alone is not a date
+        "en octobre 2023",  # nor a month and year
+        "31/02/2020",  # no such day
+        "13/13/2020",
+        "2027-01-01",  # after the moment of ingestion
+        "1 janvier 1850",  # before the web
+        "",
+    ],
+)
+def test_parse_date_refuses(text: str) -> None:
+    assert parse_date(text, NOW) is None
+
+
+def test_date_inside_a_sentence_is_not_a_dateline() -> None:
+    assert date_dominated("Le 17 novembre 2023, Sam Altman était au sommet de sa carrière.", NOW) is None
+    found = date_dominated("Publié le 3 avril 2024", NOW)
+    assert found is not None and found.value == "2024-04-03"
+
+
+def test_updated_dates_are_never_datelines() -> None:
+    assert date_dominated("Mis à jour le 4 avril 2024", NOW) is None
+
+
+def test_published_cue() -> None:
+    found = after_published_cue("Publié le 3 janvier 2024 à 10h05, mis à jour le 4 janvier 2024", NOW)
+    assert not isinstance(found, bool) and found is not None and found.value == "2024-01-03T10:05"
+    assert after_published_cue("Publié le:", NOW) is False  # the cue with nothing after it
+    assert after_published_cue("Le conseil a publié un rapport", NOW) is None
+
+
+@given(st.text(max_size=300))
+def test_find_dates_never_fails_and_never_returns_the_future(text: str) -> None:
+    for found in find_dates(text, NOW):
+        assert found.day <= NOW.date()
+        assert 0 <= found.start < found.end <= len(text)
+
+
+@given(st.dates(min_value=datetime(1990, 1, 1).date(), max_value=NOW.date()))
+def test_round_trip_french_long_form(day) -> None:  # type: ignore[no-untyped-def]
+    months = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+              "septembre", "octobre", "novembre", "décembre"]  # fmt: skip
+    assert parse_date(f"{day.day} {months[day.month - 1]} {day.year}", NOW) == day.isoformat()
+    assert parse_date(f"{day.day:02d}/{day.month:02d}/{day.year}", NOW) == day.isoformat()

@@ -1,0 +1,96 @@
+import gzip
+import os
+from pathlib import Path
+
+import pytest
+
+from newsarchive.inputs import InputFile, Missing, decode_bytes, discover, read_input
+from newsarchive.model import Rejected
+
+from conftest import write
+
+FRENCH = "L’été déjà ! Les élèves français à l’école, c’est l’œuvre de 100 € et « des garçons ».\n"
+
+
+def test_discover_walks_sorted_skips_hidden_and_reports_missing(tmp_path: Path) -> None:
+    write(tmp_path / "b.html", "<p>b</p>")
+    write(tmp_path / "a" / "c.txt", "c")
+    write(tmp_path / ".git" / "config", "x")
+    write(tmp_path / ".hidden.txt", "x")
+    found = list(discover([tmp_path, tmp_path / "nope"]))
+    files = [f for f in found if isinstance(f, InputFile)]
+    assert [f.path.relative_to(tmp_path).as_posix() for f in files] == [
+        "b.html",
+        "a/c.txt",
+    ]  # files of a folder, then its subfolders
+    assert found[-1] == Missing(str(tmp_path / "nope"), "no such file or folder")
+
+
+def test_discover_glob_and_symlink_loop(tmp_path: Path) -> None:
+    write(tmp_path / "x" / "page.html", "<p>x</p>")
+    write(tmp_path / "x" / "dump.txt", "x")
+    os.symlink(tmp_path, tmp_path / "x" / "loop")
+    found = [f for f in discover([tmp_path], "*.html") if isinstance(f, InputFile)]
+    assert [f.path.name for f in found] == ["page.html"]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "name"),
+    [("utf-8", "a.txt"), ("utf-8-sig", "b.txt"), ("utf-16", "c.txt"), ("cp1252", "d.txt"), ("utf-16-le", "e.txt")],
+)
+def test_decoding(tmp_path: Path, encoding: str, name: str) -> None:
+    raw = read_input(write(tmp_path / name, FRENCH * 3, encoding))
+    assert raw.text == FRENCH * 3
+    assert raw.kind == "txt"
+
+
+def test_declared_latin1_is_read_as_windows_1252(tmp_path: Path) -> None:
+    html = '<html><head><meta charset="iso-8859-1"></head><body><p>' + FRENCH + "</p></body></html>"
+    raw = read_input(write(tmp_path / "page.html", html, "cp1252"))
+    assert FRENCH.strip() in raw.text
+    assert raw.encoding == "cp1252"
+
+
+def test_gzip_and_sniffing(tmp_path: Path) -> None:
+    page = "<!DOCTYPE html><html><body><p>" + FRENCH + "</p></body></html>"
+    raw = read_input(write(tmp_path / "page.gz", gzip.compress(page.encode())))
+    assert raw.kind == "html" and FRENCH.strip() in raw.text
+    assert read_input(write(tmp_path / "noext", FRENCH)).kind == "txt"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "outcome", "reason"),
+    [
+        ("empty.txt", b"", "skipped", "empty file"),
+        ("blank.html", b"  \n\n ", "skipped", "empty file"),
+        ("doc.html", b"%PDF-1.4\n...", "skipped", "not a text or HTML file: looks like a PDF document"),
+        ("img.txt", b"\x89PNG\r\n\x1a\n....", "skipped", "not a text or HTML file: looks like a PNG image"),
+        ("nul.txt", b"abc\x00\x01\x02\x03" * 200, "skipped", "not a text or HTML file: binary data (NUL bytes)"),
+        ("data.json", b'{"a": 1}', "skipped", "not an article: a .json file"),
+        ("cut.txt.gz", gzip.compress(b"x" * 1000)[:20], "failed", "truncated or corrupt gzip file"),
+    ],
+)
+def test_bad_inputs_are_rejected_with_a_reason(
+    tmp_path: Path, name: str, content: bytes, outcome: str, reason: str
+) -> None:
+    with pytest.raises(Rejected) as caught:
+        read_input(write(tmp_path / name, content))
+    assert (caught.value.outcome, caught.value.reason) == (outcome, reason)
+
+
+def test_size_cap(tmp_path: Path) -> None:
+    with pytest.raises(Rejected) as caught:
+        read_input(write(tmp_path / "big.txt", "a" * 2048), max_bytes=1024)
+    assert caught.value.reason == "larger than the 0.000976562 MB limit (see --max-size)"
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(Rejected) as caught:
+        read_input(tmp_path / "gone.txt")
+    assert (caught.value.outcome, caught.value.reason) == ("failed", "the file disappeared before it could be read")
+
+
+def test_decode_bytes_falls_back_to_detection() -> None:
+    text, encoding = decode_bytes(FRENCH.encode("cp1252") * 3, "txt")
+    assert text == FRENCH * 3
+    assert encoding == "cp1252"

@@ -1,0 +1,108 @@
+import shutil
+from pathlib import Path
+
+from newsarchive.archive import Archive
+from newsarchive.inputs import discover
+from newsarchive.pipeline import Ingester, IngestOptions, content_hash
+
+from conftest import write
+from pages import DUMP, ENGLISH, HTML
+
+
+def run(archive: Archive, folder: Path, **options: object) -> dict[str, tuple[str, str | None, int | None]]:
+    results = {}
+
+    def keep(r) -> None:  # type: ignore[no-untyped-def]
+        results[Path(r.path).name] = (r.outcome, r.reason, r.id)
+
+    Ingester(archive, IngestOptions(**options)).run(discover([folder]), [str(folder)], keep)  # type: ignore[arg-type]
+    return results
+
+
+def test_outcomes_new_duplicate_unchanged_updated(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    write(folder / "a.txt", DUMP)
+    write(folder / "b.html", HTML)
+    write(folder / "copy" / "a-copy.txt", DUMP.replace("Se connecter", "Mon compte"))
+    with Archive(tmp_path / "a.db") as archive:
+        first = run(archive, folder)
+        assert first == {
+            "a.txt": ("new", None, 1),
+            "b.html": ("new", None, 2),
+            "a-copy.txt": ("duplicate", "duplicate of article 1", 1),
+        }
+        assert run(archive, folder) == {name: ("unchanged", None, r[2]) for name, r in first.items()}
+        before = archive.get(1)
+        write(folder / "a.txt", DUMP.replace("samedi matin", "dimanche matin"))
+        again = run(archive, folder)
+        assert again["a.txt"] == ("updated", None, 1)
+        after = archive.get(1)
+        assert "dimanche matin" in after["text"] and after["ingested_at"] == before["ingested_at"]
+        assert archive.count() == 2
+        runs = archive.runs()
+        assert [(r["status"], r["new"], r["unchanged"], r["updated"]) for r in runs] == [
+            ("completed", 2, 0, 0),
+            ("completed", 0, 3, 0),
+            ("completed", 0, 2, 1),
+        ]
+
+
+def test_touched_file_with_same_bytes_is_unchanged(tmp_path: Path) -> None:
+    write(tmp_path / "in" / "a.txt", DUMP)
+    with Archive(tmp_path / "a.db") as archive:
+        run(archive, tmp_path / "in")
+        (tmp_path / "in" / "a.txt").touch()
+        assert run(archive, tmp_path / "in") == {"a.txt": ("unchanged", None, 1)}
+
+
+def test_language_filter_and_bad_files(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    write(folder / "fr.txt", DUMP)
+    write(folder / "en.txt", ENGLISH)
+    write(folder / "empty.txt", "")
+    write(folder / "bin.html", b"\x00\x01\x02\x03" * 100)
+    with Archive(tmp_path / "a.db") as archive:
+        results = run(archive, folder, langs=frozenset({"fr"}))
+        assert results == {
+            "bin.html": ("skipped", "not a text or HTML file: binary data (NUL bytes)", None),
+            "empty.txt": ("skipped", "empty file", None),
+            "en.txt": ("skipped", "language is en, not fr", None),
+            "fr.txt": ("new", None, 1),
+        }
+        problems = [(Path(p["path"]).name, p["outcome"], p["reason"]) for p in archive.problems()]
+        assert len(problems) == 3
+        # without the filter, the English article comes in on the next run
+        assert run(archive, folder)["en.txt"] == ("new", None, 2)
+
+
+def test_cleaner_crash_on_one_file_does_not_stop_the_batch(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import newsarchive.pipeline as pipeline
+
+    real = pipeline.clean_text
+
+    def flaky(text, now=None):  # type: ignore[no-untyped-def]
+        if "BOOM" in text:
+            raise ValueError("cleaner exploded")
+        return real(text, now)
+
+    monkeypatch.setattr(pipeline, "clean_text", flaky)
+    write(tmp_path / "in" / "a.txt", "BOOM\n" + DUMP)
+    write(tmp_path / "in" / "b.txt", DUMP)
+    with Archive(tmp_path / "a.db") as archive:
+        assert run(archive, tmp_path / "in") == {
+            "a.txt": ("failed", "cleaning failed: ValueError: cleaner exploded", None),
+            "b.txt": ("new", None, 1),
+        }
+
+
+def test_moved_folder_gives_duplicates_not_new_articles(tmp_path: Path) -> None:
+    write(tmp_path / "in" / "a.txt", DUMP)
+    with Archive(tmp_path / "a.db") as archive:
+        run(archive, tmp_path / "in")
+        shutil.copytree(tmp_path / "in", tmp_path / "moved")
+        assert run(archive, tmp_path / "moved") == {"a.txt": ("duplicate", "duplicate of article 1", 1)}
+
+
+def test_content_hash_ignores_spacing_only() -> None:
+    assert content_hash("Un  texte.\n\nDeux.") == content_hash("Un texte.\nDeux.\n")
+    assert content_hash("Un texte.") != content_hash("Un autre texte.")
