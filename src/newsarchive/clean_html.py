@@ -58,7 +58,7 @@ def clean_html(html: str, now: datetime | None = None) -> HtmlResult:
         author=_author(meta.get("author")),
         url=_clean(meta.get("url")),
         site=_clean(meta.get("sitename")) or _clean(meta.get("hostname")),
-        tags=[t for t in (meta.get("tags") or []) if t],
+        tags=_tags(meta.get("tags") or []),
     )
     published = meta.get("date")
     if published:
@@ -90,6 +90,17 @@ def _author(value: Any) -> str | None:
     if text:
         text = re.sub(r"^(?:par|by)\s+", "", text, flags=re.IGNORECASE).strip() or None
     return text
+
+
+def _tags(values: list[Any]) -> list[str]:
+    """Pages often give their keywords as one comma-separated string: one tag each."""
+    tags: list[str] = []
+    for value in values:
+        for tag in re.split(r"[,;|]", str(value)):
+            tag = normalize_line(tag).lstrip("#")
+            if tag and tag not in tags:
+                tags.append(tag)
+    return tags
 
 
 def _paragraphs(text: str, title: str | None) -> str:

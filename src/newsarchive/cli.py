@@ -210,6 +210,7 @@ def ingest(
                 f"{result.outcome}: {render.safe(result.path)}: {render.safe(result.reason)}",
                 markup=False,
                 highlight=False,
+                soft_wrap=True,
             )
         progress.advance(task)
         elapsed = progress.tasks[0].elapsed or 0
@@ -356,7 +357,7 @@ def show(article_id: int, db_path: str, raw: bool, json_output: bool) -> None:
         if json_output:
             print_json({"id": article_id, "path": row["path"], "encoding": row["encoding"], "raw": text})
         else:
-            click.echo(render.visible_controls(text))
+            click.echo(render.visible_controls(text), nl=not text.endswith("\n"))
         return
     if json_output:
         row["duplicates"] = duplicates

@@ -1,0 +1,202 @@
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from newsarchive import __version__
+from newsarchive.cli import cli
+
+SAMPLE_LIST = """\
+6	2025-03-12	À Lyon, les vélos-cargos gagnent les livraisons du centre-ville	Le Courrier du Rhône	fr	240
+4	2025-02-04	Un marché de producteurs s'installe sous les nefs de l'île de Nantes	Claire Martin	fr	207
+5	2025-01-15	Les médiathèques de Toulouse testent l'ouverture jusqu'à 22 heures		fr	111
+1	2024-11-18	Rennes : le budget de la culture en hausse de 4 %		fr	148
+2	2024-10-08	Harbour authority approves new ferry terminal	The Coastal Gazette	en	159
+7	2024-08-28	Vendanges précoces dans le Bordelais : la chaleur avance le calendrier d’une semaine	Marc Delorme	fr	190
+3	undated	La deuxième ligne de tramway de Brest entre dans sa dernière phase de travaux		fr	214
+"""
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def folder(tmp_path: Path, samples: Path) -> Path:
+    target = tmp_path / "in"
+    shutil.copytree(samples, target)
+    return target
+
+
+@pytest.fixture
+def ingested(folder: Path) -> Path:
+    result = invoke("ingest", str(folder), "--quiet")
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def test_version_and_help() -> None:
+    assert invoke("--version").stdout == f"newsarchive, version {__version__}\n"
+    for command in ("ingest", "list", "search", "show", "stats", "export", "clean"):
+        result = invoke(command, "--help")
+        assert result.exit_code == 0
+        assert "Example:" in result.stdout and "--help" in result.stdout, command
+
+
+def test_ingest_report_and_rerun(folder: Path, tmp_path: Path) -> None:
+    report = tmp_path / "report.jsonl"
+    result = invoke("ingest", str(folder), "--report", str(report), "--json")
+    assert result.exit_code == 0
+    summary = json.loads(result.stdout)
+    assert summary["counts"] == {"new": 7, "updated": 0, "unchanged": 0, "duplicate": 1, "skipped": 0, "failed": 0}
+    lines = [json.loads(line) for line in report.read_text().splitlines()]
+    assert lines[-1] == {
+        "path": str(folder / "miroir" / "velo-cargo-lyon-copie.html"),
+        "outcome": "duplicate",
+        "reason": "duplicate of article 6",
+        "id": 6,
+    }
+    again = json.loads(invoke("ingest", str(folder), "--json").stdout)
+    assert again["counts"]["unchanged"] == 8 and sum(again["counts"].values()) == 8
+
+
+def test_ingest_summary_and_bad_inputs(tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "empty.txt").write_bytes(b"")
+    (bad / "photo.html").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    result = CliRunner().invoke(cli, ["ingest", str(bad), str(tmp_path / "nowhere")])
+    assert result.exit_code == 1  # something failed: the missing path
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    err = result.stderr
+    assert f"skipped: {bad / 'empty.txt'}: empty file\n" in err
+    assert f"skipped: {bad / 'photo.html'}: not a text or HTML file: looks like a PNG image\n" in err
+    assert f"failed: {tmp_path / 'nowhere'}: no such file or folder\n" in err
+    assert "ingest summary" in err
+
+
+def test_ingest_only_missing_paths_is_an_error(tmp_path: Path) -> None:
+    result = invoke("ingest", str(tmp_path / "nowhere"))
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: nothing to ingest: {tmp_path / 'nowhere'}: no such file or folder.\n"
+
+
+def test_list_plain_and_json(ingested: Path) -> None:
+    assert invoke("list").stdout == SAMPLE_LIST
+    assert invoke("list", "--lang", "en").stdout.splitlines() == [SAMPLE_LIST.splitlines()[4]]
+    assert [r["id"] for r in json.loads(invoke("list", "--json", "--since", "2025").stdout)] == [6, 4, 5]
+    assert [r["id"] for r in json.loads(invoke("list", "--json", "--limit", "2", "--offset", "1").stdout)] == [4, 5]
+    rows = json.loads(invoke("list", "--json", "--sort", "oldest", "--until", "2024-10").stdout)
+    assert [r["id"] for r in rows] == [7, 2]
+
+
+def test_list_without_archive(tmp_path: Path) -> None:
+    result = invoke("list", "--db", str(tmp_path / "none.db"))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: there is no archive at {tmp_path / 'none.db'}.\n")
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_search(ingested: Path) -> None:
+    result = invoke("search", "vendanges")
+    assert result.stdout.splitlines()[0] == (
+        "7\t2024-08-28\tVendanges précoces dans le Bordelais : la chaleur avance le calendrier d’une semaine"
+        "\tMarc Delorme"
+    )
+    hits = json.loads(invoke("search", "securite OR recolte", "--json").stdout)
+    assert [h["id"] for h in hits] == [7]
+    assert "**récolte**" in hits[0]["snippet"]
+    assert json.loads(invoke("search", "tramway", "--json", "--lang", "en").stdout) == []
+
+
+@pytest.mark.parametrize("query", ['"open', "AND", "foo:bar"])
+def test_search_syntax_errors_are_one_clear_message(ingested: Path, query: str) -> None:
+    result = invoke("search", query)
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"Error: cannot understand the search query {query!r}")
+    assert lines[1] == """Put words in double quotes to search them literally, e.g. newsarchive search '"AND"'."""
+
+
+def test_show(ingested: Path) -> None:
+    out = invoke("show", "5").stdout
+    assert out.startswith(
+        "title: Les médiathèques de Toulouse testent l'ouverture jusqu'à 22 heures\n"
+        "date: 2025-01-15 (from byline)\n"
+        "language: fr\n"
+        "words: 111\n"
+        f"source: {ingested / 'mediatheques-toulouse.txt.gz'}\n\n"
+        "Trois médiathèques de Toulouse resteront ouvertes"
+    )
+    data = json.loads(invoke("show", "6", "--json").stdout)
+    assert data["duplicates"] == [str(ingested / "miroir" / "velo-cargo-lyon-copie.html")]
+    assert data["tags"] == ["mobilité", "logistique", "Lyon"]
+    raw = invoke("show", "7", "--raw").stdout
+    assert raw == (ingested / "vendanges-bordelais-cp1252.txt").read_bytes().decode("cp1252")
+    missing = invoke("show", "99")
+    assert missing.exit_code == 1 and missing.stderr.startswith("Error: there is no article 99")
+
+
+def test_stats(ingested: Path) -> None:
+    data = json.loads(invoke("stats", "--json").stdout)
+    assert data["articles"] == 7 and data["undated"] == 1
+    assert data["languages"] == {"fr": 6, "en": 1}
+    assert data["months"]["2025-03"] == 1
+    assert invoke("stats").stdout.startswith("articles\t7\nwithout a date\t1\nwords\t1269\n")
+
+
+def test_export_jsonl_csv_txt(ingested: Path, tmp_path: Path) -> None:
+    rows = [json.loads(line) for line in invoke("export").stdout.splitlines()]
+    assert [r["id"] for r in rows] == [1, 2, 3, 4, 5, 6, 7]
+    first = rows[5]
+    for field in ("id", "path", "url", "site", "title", "author", "published", "date_source", "lang", "words", "tags"):
+        assert field in first
+    assert first["text"].startswith("Depuis l'ouverture de trois plateformes")
+    assert "\n\n" in first["text"] and first["title"] not in first["text"].split("\n\n")
+    undated = rows[2]
+    assert (undated["published"], undated["date_source"]) == (None, None)
+
+    table = list(csv.DictReader(io.StringIO(invoke("export", "--format", "csv", "--lang", "en").stdout)))
+    assert [r["title"] for r in table] == ["Harbour authority approves new ferry terminal"]
+
+    out = tmp_path / "txt"
+    result = invoke("export", "--format", "txt", "--output", str(out), "--query", "vendanges")
+    assert result.exit_code == 0
+    assert [p.name for p in out.iterdir()] == [
+        "2024-08-28_vendanges-precoces-dans-le-bordelais-la-chaleur-avance-le_7.txt"
+    ]
+    again = invoke("export", "--format", "txt", "--output", str(out), "--query", "vendanges")
+    assert again.exit_code == 0  # same content: nothing to overwrite
+
+    target = tmp_path / "corpus.jsonl"
+    assert invoke("export", "--output", str(target)).exit_code == 0
+    refused = invoke("export", "--output", str(target))
+    assert refused.exit_code == 1 and "already exists" in refused.stderr
+
+
+def test_export_txt_needs_a_folder(ingested: Path) -> None:
+    result = CliRunner().invoke(cli, ["export", "--format", "txt"])
+    assert result.exit_code == 2
+    assert "--format txt writes a folder" in result.stderr
+
+
+def test_clean_command(samples: Path) -> None:
+    out = invoke("clean", str(samples / "ligne-tram-brest.txt")).stdout
+    assert out.startswith("Les rails sont posés") and "Articles liés" not in out
+    data = json.loads(invoke("clean", str(samples / "velo-cargo-lyon.html"), "--json").stdout)
+    assert data["published"] == "2025-03-12" and data["lang"] == "fr"
+    explain = invoke("clean", str(samples / "ligne-tram-brest.txt"), "--explain").stdout.splitlines()
+    assert explain[0] == "   1 drop before the article's first paragraph         | Brest Métropole Infos"
+
+
+def test_python_dash_m(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "newsarchive", "--version"], capture_output=True, text=True)
+    assert result.stdout == f"newsarchive, version {__version__}\n"
