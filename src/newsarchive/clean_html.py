@@ -116,14 +116,14 @@ def _date_source(html: str, url: str | None, value: str) -> str:
     """Say where htmldate's date came from: the page's metadata, its URL, or its text."""
     day = value[:10]
     y, m, d = day.split("-")
-    if url and re.search(rf"{y}[/_-]?{m}[/_-]?{d}", url):
-        return "url"
     head = html[:200_000]
     for tag in re.finditer(r"<meta\b[^>]*>|<time\b[^>]*>", head, re.IGNORECASE):
         if day in tag.group(0) or f"{y}{m}{d}" in tag.group(0):
             return "html-meta"
     if re.search(rf'"date(?:Published|Created|Modified)?"\s*:\s*"{day}', head):
         return "html-meta"  # JSON-LD
+    if url and re.search(rf"{y}[/_-]?{m}[/_-]?{d}", url):
+        return "url"
     return "html-text"
 
 
