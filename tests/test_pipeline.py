@@ -1,6 +1,8 @@
 import shutil
 from pathlib import Path
 
+import pytest
+
 from newsarchive.archive import Archive
 from newsarchive.inputs import discover
 from newsarchive.pipeline import Ingester, IngestOptions, content_hash
@@ -106,3 +108,30 @@ def test_moved_folder_gives_duplicates_not_new_articles(tmp_path: Path) -> None:
 def test_content_hash_ignores_spacing_only() -> None:
     assert content_hash("Un  texte.\n\nDeux.") == content_hash("Un texte.\nDeux.\n")
     assert content_hash("Un texte.") != content_hash("Un autre texte.")
+
+
+def test_interrupted_run_keeps_finished_files_and_resumes(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import newsarchive.pipeline as pipeline
+
+    for n in range(4):
+        write(tmp_path / "in" / f"{n}.txt", DUMP.replace("samedi matin", f"samedi matin {n}"))
+    real = pipeline.detect_language
+    calls = []
+
+    def interrupt_third(text):  # type: ignore[no-untyped-def]
+        calls.append(text)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(text)
+
+    monkeypatch.setattr(pipeline, "detect_language", interrupt_third)
+    with Archive(tmp_path / "a.db") as archive:
+        with pytest.raises(KeyboardInterrupt):
+            run(archive, tmp_path / "in")
+        assert archive.count() == 2
+        assert archive.runs()[-1]["status"] == "interrupted"
+        assert archive.runs()[-1]["new"] == 2
+        assert archive.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        resumed = run(archive, tmp_path / "in")
+        assert [resumed[f"{n}.txt"][0] for n in range(4)] == ["unchanged", "unchanged", "new", "new"]
+        assert archive.count() == 4

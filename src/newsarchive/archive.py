@@ -327,6 +327,17 @@ class Archive:
         if self.conn.in_transaction:
             yield
             return
+        self.begin()
+        try:
+            yield
+        except BaseException:
+            self.rollback()
+            raise
+        else:
+            self.commit()
+
+    def begin(self) -> None:
+        """Take the write lock, waiting for another writer up to the busy timeout."""
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -334,13 +345,14 @@ class Archive:
                 f"{self.path} is busy: another newsarchive is writing to it ({exc}).",
                 hint="Wait for the other ingest to finish, then run this again.",
             ) from None
-        try:
-            yield
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
+
+    def commit(self) -> None:
+        if self.conn.in_transaction:
             self.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
 
     # ------------------------------------------------------------ ingest side
     def file_state(self, path: str) -> dict[str, Any] | None:

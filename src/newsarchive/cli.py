@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import signal
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -115,6 +116,10 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def parse_size(value: str) -> int:
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmg]?)b?\s*", value.lower())
     if not match:
@@ -217,6 +222,7 @@ def ingest(
         if elapsed:
             progress.update(task, rate=f"{progress.tasks[0].completed / elapsed:.1f}")
 
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops as cleanly as Ctrl-C
     try:
         with progress:
             summary = Ingester(archive, options).run(items, list(paths), on_result)
@@ -224,6 +230,7 @@ def ingest(
         err.print("Interrupted: what was stored so far is kept; run the same command again to finish.", markup=False)
         raise click.exceptions.Exit(130) from None
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if report_file:
             report_file.close()
         archive.close()

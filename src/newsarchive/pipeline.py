@@ -120,7 +120,11 @@ class Ingester:
         inputs: list[str],
         on_result: Callable[[FileResult], None] | None = None,
     ) -> RunSummary:
-        """Ingest every item; a KeyboardInterrupt stops cleanly with the run marked interrupted."""
+        """Ingest every item, in transactions of many files.
+
+        A KeyboardInterrupt (Ctrl-C, or SIGTERM turned into one by the CLI) keeps every file
+        finished so far, marks the run interrupted and re-raises.
+        """
         options = {
             "langs": sorted(self.options.langs) if self.options.langs else None,
             "max_bytes": self.options.max_bytes,
@@ -129,28 +133,37 @@ class Ingester:
         summary = RunSummary(self.archive.start_run(inputs, options))
         now = datetime.now()
         batch_started, in_batch = time.monotonic(), 0
+        archive = self.archive
+        in_file = False
         try:
-            self.archive.conn.execute("BEGIN IMMEDIATE")
+            archive.begin()
             for item in items:
+                # One savepoint per file: an interruption never leaves half a file stored.
+                archive.conn.execute("SAVEPOINT one_file")
+                in_file = True
                 result = self._one(item, summary.run_id, now)
+                archive.conn.execute("RELEASE one_file")
+                in_file = False
                 summary.add(result)
                 if on_result:
                     on_result(result)
                 in_batch += 1
                 if in_batch >= BATCH_FILES or time.monotonic() - batch_started > BATCH_SECONDS:
-                    self.archive.conn.execute("COMMIT")
-                    self.archive.conn.execute("BEGIN IMMEDIATE")
+                    archive.commit()
+                    archive.begin()
                     batch_started, in_batch = time.monotonic(), 0
-            self.archive.conn.execute("COMMIT")
+            archive.commit()
             summary.status = "completed"
         except KeyboardInterrupt:
-            if self.archive.conn.in_transaction:
-                self.archive.conn.execute("ROLLBACK")
+            # Keep every file finished so far; drop only the one being written.
+            if in_file:
+                archive.conn.execute("ROLLBACK TO one_file")
+                archive.conn.execute("RELEASE one_file")
+            archive.commit()
             summary.status = "interrupted"
             raise
         except BaseException:
-            if self.archive.conn.in_transaction:
-                self.archive.conn.execute("ROLLBACK")
+            archive.rollback()
             summary.status = "failed"
             raise
         finally:
