@@ -84,3 +84,12 @@ def test_cleaner_never_fails_and_only_keeps_input_lines(lines: list[str]) -> Non
     normalised = {ln.text for ln in result.lines}
     assert all(p in normalised for p in kept)
     assert result.published is None or result.published[:10] <= "2026-11-24"
+
+
+def test_a_lone_prose_line_among_menus_does_not_start_the_article() -> None:
+    cookie = "Nous utilisons des cookies pour vous offrir la meilleure expérience sur notre site."
+    dump = DUMP.replace("Se connecter\n", f"Se connecter\n{cookie}\nRecherche\nNewsletter\nContact\nBoutique\n")
+    result = clean_text(dump, NOW)
+    assert cookie not in result.text
+    assert result.title == "La commune de Testville ouvre une ressourcerie dans l'ancienne gare"
+    assert result.published == "2024-04-03T09:10"

@@ -78,3 +78,22 @@ def test_round_trip_french_long_form(day) -> None:  # type: ignore[no-untyped-de
               "septembre", "octobre", "novembre", "décembre"]  # fmt: skip
     assert parse_date(f"{day.day} {months[day.month - 1]} {day.year}", NOW) == day.isoformat()
     assert parse_date(f"{day.day:02d}/{day.month:02d}/{day.year}", NOW) == day.isoformat()
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("par Florence Martin , le 15 septembre 2009", "2009-09-15"),
+        ("Accueil | Par Loïc Durand | 30 septembre 2018", "2018-09-30"),
+        ("Date 23.05.2011", "2011-05-23"),
+    ],
+)
+def test_bylines_with_a_name_are_datelines(line: str, expected: str) -> None:
+    found = date_dominated(line, NOW) or after_published_cue(line, NOW)
+    assert found and not isinstance(found, bool) and found.value == expected
+
+
+def test_cue_inside_a_short_line() -> None:
+    found = after_published_cue("Le Quotidien Recueilli par Jean DUPONT. Publié le 02/11/2023 à 14h49", NOW)
+    assert not isinstance(found, bool) and found is not None and found.value == "2023-11-02T14:49"
+    assert after_published_cue("Cet article, initialement publié en avril 2017, a été mis à jour.", NOW) is None

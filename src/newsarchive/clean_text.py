@@ -236,7 +236,7 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
         # A line the page repeats word for word is a headline or a label, not a paragraph.
         ln.prose = is_prose(ln.text) and counts[_title_key(ln.text)] == 1
     prose_idx = [i for i, ln in enumerate(content) if ln.prose]
-    first = prose_idx[0] if prose_idx else len(content)
+    first = _body_start(content, prose_idx)
 
     title, title_line = _find_title(content, first)
     title_key = _title_key(title) if title else None
@@ -314,6 +314,18 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
         tags=tags,
         lines=lines,
     )
+
+
+def _body_start(content: list[Line], prose_idx: list[int]) -> int:
+    """Index of the article's first paragraph: the first prose line that starts a run of prose.
+
+    A lone prose-like line among menus (a cookie notice, a site's tagline) does not start the
+    article; the first of two paragraphs close together does.
+    """
+    for n, i in enumerate(prose_idx):
+        if n + 1 < len(prose_idx) and prose_idx[n + 1] - i <= 5:
+            return i
+    return prose_idx[0] if prose_idx else len(content)
 
 
 def _find_title(content: list[Line], first: int) -> tuple[str | None, int | None]:
@@ -408,8 +420,10 @@ def _find_date(
         elif found:
             assert not isinstance(found, bool)
             return found.value, "byline", i
-    # 2. A date line before the first paragraph: above the headline it is the page header.
-    for i, ln in enumerate(content[: min(first, len(content))]):
+    # 2. A date line before the first paragraph (or just after it, below a standfirst):
+    #    above the headline it is the page header, below it the byline.
+    header_end = min(len(content), related_at, max(first, min(first + 3, last)))
+    for i, ln in enumerate(content[:header_end]):
         found_line = dates.date_dominated(ln.text, now)
         if found_line:
             source = "header" if title_line is not None and i < title_line else "byline"

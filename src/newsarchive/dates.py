@@ -55,11 +55,14 @@ _PATTERNS = [
     re.compile(rf"\b(?P<d>\d{{1,2}})[/.](?P<m>\d{{1,2}})[/.](?P<y>\d{{4}}|\d{{2}})\b{_TIME}"),
 ]
 
-PUBLISHED_CUE = re.compile(
-    r"^\W*(?:publié|publiée|publie|mis en ligne|date de publication|paru|parution|posted|published)"
-    r"(?:\s+(?:le|on|:))?\s*:?",
-    re.IGNORECASE,
+_CUE_WORDS = (
+    r"(?:publié|publiée|publie|mis en ligne|mise en ligne|date de publication|paru|parution|créé|créée"
+    r"|posted|published|date)"
 )
+PUBLISHED_CUE = re.compile(rf"^\W*{_CUE_WORDS}(?:\s+(?:le|on|:))?\s*:?", re.IGNORECASE)
+# The same cue inside a short line: "Recueilli par X. Publié le 02/11/2023 à 14h49".
+_CUE_INSIDE = re.compile(rf"(?:^|[\s.|•,;–—-])(?<!initialement ){_CUE_WORDS}(?:\s+(?:le|on))?\s*:?\s*", re.IGNORECASE)
+_BYLINE = re.compile(r"^(?:[^|•]{0,40}[|•]\s*)?(?:par|by)\s+\S", re.IGNORECASE)
 UPDATED_CUE = re.compile(
     r"\b(?:mis à jour|mise à jour|màj|maj|modifié|actualisé|updated|last modified)\b",
     re.IGNORECASE,
@@ -129,7 +132,7 @@ def date_dominated(line: str, now: datetime | None = None, max_other_words: int 
     A date inside a sentence ("Le 17 novembre 2023, Sam Altman était...") leaves too many other
     words and is refused: it is an event date, not a publication date.
     """
-    if len(line) > 90 or UPDATED_CUE.search(line):
+    if len(line) > 120 or UPDATED_CUE.search(line):
         return None
     dates = find_dates(line, now)
     if len(dates) != 1:
@@ -137,6 +140,8 @@ def date_dominated(line: str, now: datetime | None = None, max_other_words: int 
     found = dates[0]
     rest = line[: found.start] + " " + line[found.end :]
     other_words = re.findall(r"[^\W\d_]{2,}", rest)
+    if max_other_words and _BYLINE.match(line):
+        max_other_words += 5  # "Par Prénom Nom, le 15 septembre 2009": the author's name is allowed
     return found if len(other_words) <= max_other_words else None
 
 
@@ -146,6 +151,9 @@ def after_published_cue(line: str, now: datetime | None = None) -> FoundDate | b
     Returns None when the line is not a publication cue at all.
     """
     cue = PUBLISHED_CUE.match(line)
+    if not cue and len(line) <= 160:
+        inside = [m for m in _CUE_INSIDE.finditer(line) if m.start() > 0]
+        cue = next((m for m in inside if find_dates(line[m.end() : m.end() + 40], now)), None)
     if not cue:
         return None
     rest = line[cue.end() :]
