@@ -45,6 +45,7 @@ def test_version_and_help() -> None:
         result = invoke(command, "--help")
         assert result.exit_code == 0
         assert "Example:" in result.stdout and "--help" in result.stdout, command
+        assert invoke(command, "--version").stdout == f"newsarchive, version {__version__}\n"
 
 
 def test_ingest_report_and_rerun(folder: Path, tmp_path: Path) -> None:

@@ -75,6 +75,9 @@ def errors_handled(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+version_option = click.version_option(__version__, "--version", prog_name="newsarchive")
+
+
 def db_option(fn: F) -> F:
     return click.option(
         "--db",
@@ -129,7 +132,7 @@ def parse_size(value: str) -> int:
 
 
 @click.group(context_settings=CONTEXT)
-@click.version_option(__version__, "--version", prog_name="newsarchive")
+@version_option
 def cli() -> None:
     """Turn folders of scraped French news pages into a clean, dated, searchable archive.
 
@@ -143,6 +146,7 @@ def cli() -> None:
 
 # ------------------------------------------------------------------ ingest
 @cli.command(context_settings=CONTEXT)
+@version_option
 @click.argument("paths", nargs=-1, required=True, metavar="FOLDER...")
 @db_option
 @click.option(
@@ -247,6 +251,7 @@ def ingest(
 
 # ------------------------------------------------------------------ list
 @cli.command("list", context_settings=CONTEXT)
+@version_option
 @db_option
 @filter_options
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0), help="Show at most this many.")
@@ -288,6 +293,7 @@ def list_command(
 
 # ------------------------------------------------------------------ search
 @cli.command(context_settings=CONTEXT)
+@version_option
 @click.argument("query")
 @db_option
 @filter_options
@@ -339,6 +345,7 @@ def search(
 
 # ------------------------------------------------------------------ show
 @cli.command(context_settings=CONTEXT)
+@version_option
 @click.argument("article_id", type=int, metavar="ID")
 @db_option
 @click.option("--raw", is_flag=True, help="Print the original input as it was ingested.")
@@ -379,6 +386,7 @@ def show(article_id: int, db_path: str, raw: bool, json_output: bool) -> None:
 
 # ------------------------------------------------------------------ stats
 @cli.command(context_settings=CONTEXT)
+@version_option
 @db_option
 @json_option
 @errors_handled
@@ -404,6 +412,7 @@ def stats(db_path: str, json_output: bool) -> None:
 
 # ------------------------------------------------------------------ export
 @cli.command(context_settings=CONTEXT)
+@version_option
 @db_option
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "txt"]), default="jsonl", show_default=True)
 @click.option(
@@ -468,6 +477,7 @@ def export(
 
 # ------------------------------------------------------------------ clean
 @cli.command(context_settings=CONTEXT)
+@version_option
 @click.argument("file", type=click.Path(dir_okay=False))
 @json_option
 @click.option("--explain", is_flag=True, help="Text dumps: print every line, kept or dropped, with the reason.")
