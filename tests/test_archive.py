@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newsarchive.archive import (
     SCHEMA_VERSION,
@@ -136,3 +138,21 @@ def test_the_archive_works_with_sqlite_utils_search(tmp_path: Path) -> None:
         add(archive, 1)
     db = sqlite_utils.Database(tmp_path / "a.db")
     assert [r["id"] for r in db["articles"].search("sécurité")] == [1]
+
+
+@pytest.fixture(scope="module")
+def small_archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
+    archive = Archive(tmp_path_factory.mktemp("q") / "a.db")
+    add(archive, 1)
+    return archive
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("abcé \"*():^-+ORANDNEAR{}[],.:'\\\x00"), max_size=30) | st.text(max_size=30))
+def test_any_query_gives_hits_or_a_clear_error(small_archive: Archive, query: str) -> None:
+    try:
+        hits = small_archive.search(query)
+    except QuerySyntaxError as exc:
+        assert exc.hint
+    else:
+        assert isinstance(hits, list)

@@ -13,7 +13,7 @@ ROW = {
     "path": "/in/a.txt",
     "url": None,
     "site": None,
-    "title": "=HYPERLINK(\"http://x\") ../../etc/passwd",
+    "title": '=HYPERLINK("http://x") ../../etc/passwd',
     "author": "@auteur",
     "published": "2024-03-09T10:00",
     "date_source": "byline",

@@ -212,9 +212,14 @@ class Filters:
             clauses.append(f"{table}.lang = :lang")
             params["lang"] = self.lang.lower()
         if self.site:
-            clauses.append(f"({table}.site = :site COLLATE NOCASE OR {table}.url LIKE :site_like)")
+            # a site's name ("Le Monde") or its host, with or without a subdomain ("lemonde.fr")
+            clauses.append(
+                f"({table}.site = :site COLLATE NOCASE OR {table}.url LIKE :site_host"
+                f" OR {table}.url LIKE :site_subdomain)"
+            )
             params["site"] = self.site
-            params["site_like"] = f"%://{self.site}/%"
+            params["site_host"] = f"%://{self.site}/%"
+            params["site_subdomain"] = f"%://%.{self.site}/%"
         return clauses, params
 
 
