@@ -92,6 +92,8 @@ def test_list_plain_and_json(ingested: Path) -> None:
     assert invoke("list", "--lang", "en").stdout.splitlines() == [SAMPLE_LIST.splitlines()[4]]
     assert [r["id"] for r in json.loads(invoke("list", "--json", "--since", "2025").stdout)] == [6, 4, 5]
     assert [r["id"] for r in json.loads(invoke("list", "--json", "--limit", "2", "--offset", "1").stdout)] == [4, 5]
+    assert [r["id"] for r in json.loads(invoke("list", "--json", "--site", "courrier-du-rhone.example").stdout)] == [6]
+    assert [r["id"] for r in json.loads(invoke("list", "--json", "--site", "the coastal gazette").stdout)] == [2]
     rows = json.loads(invoke("list", "--json", "--sort", "oldest", "--until", "2024-10").stdout)
     assert [r["id"] for r in rows] == [7, 2]
 
