@@ -27,7 +27,7 @@ from rich.progress import (
 from newsarchive import __version__, render
 from newsarchive.archive import SORTS, Archive, ArchiveError, Filters
 from newsarchive.export import ExportError, write_csv, write_jsonl, write_txt
-from newsarchive.inputs import DEFAULT_MAX_BYTES, Missing, decode_input, discover, read_input
+from newsarchive.inputs import DEFAULT_MAX_BYTES, decode_input, discover, read_input
 from newsarchive.model import Rejected
 from newsarchive.pipeline import FileResult, Ingester, IngestOptions, process
 
@@ -190,10 +190,9 @@ def ingest(
     options = IngestOptions(
         langs=wanted, max_bytes=parse_size(max_size) if max_size else DEFAULT_MAX_BYTES, force=force
     )
+    if not any(os.path.exists(p) for p in paths):
+        raise click.ClickException(f"nothing to ingest: {', '.join(paths)}: no such file or folder.")
     items = list(discover(paths, glob_pattern))
-    if items and all(isinstance(i, Missing) for i in items) and len(items) == len(paths):
-        missing = ", ".join(i.path for i in items if isinstance(i, Missing))
-        raise click.ClickException(f"nothing to ingest: {missing}: no such file or folder.")
     archive = open_archive(db_path, create=True)
     report_file = open(report, "w", encoding="utf-8") if report else None  # noqa: SIM115
     show_progress = err.is_terminal and not quiet and not json_output

@@ -16,8 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from newsarchive.archive import Archive
-from newsarchive.clean_html import clean_html
-from newsarchive.clean_text import clean_text
+from newsarchive.clean_html import HtmlResult, clean_html
+from newsarchive.clean_text import TextResult, clean_text
 from newsarchive.inputs import DEFAULT_MAX_BYTES, InputFile, Missing, RawInput, read_input
 from newsarchive.language import detect_language
 from newsarchive.model import CLEANER_VERSION, OUTCOMES, Article, Rejected
@@ -30,34 +30,20 @@ BATCH_SECONDS = 2.0
 def process(raw: RawInput, path: str, now: datetime | None = None) -> Article:
     """Clean one decoded input into an article, or raise `Rejected`."""
     now = now or datetime.now()
-    if raw.kind == "html":
-        html = clean_html(raw.text, now)
-        article = Article(
-            path=path,
-            text=html.text,
-            title=html.title,
-            author=html.author,
-            published=html.published,
-            date_source=html.date_source,
-            url=html.url,
-            site=html.site,
-            tags=html.tags,
-            kind="html",
-            encoding=raw.encoding,
-        )
-    else:
-        dump = clean_text(raw.text, now)
-        article = Article(
-            path=path,
-            text=dump.text,
-            title=dump.title,
-            author=dump.author,
-            published=dump.published,
-            date_source=dump.date_source,
-            tags=dump.tags,
-            kind="txt",
-            encoding=raw.encoding,
-        )
+    found: HtmlResult | TextResult = clean_html(raw.text, now) if raw.kind == "html" else clean_text(raw.text, now)
+    article = Article(
+        path=path,
+        text=found.text,
+        title=found.title,
+        author=found.author,
+        published=found.published,
+        date_source=found.date_source,
+        url=found.url if isinstance(found, HtmlResult) else None,
+        site=found.site if isinstance(found, HtmlResult) else None,
+        tags=found.tags,
+        kind=raw.kind,
+        encoding=raw.encoding,
+    )
     if not article.text.strip():
         raise Rejected("no article text found after cleaning", "skipped")
     article.lang = detect_language(article.text)

@@ -18,9 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from newsarchive.archive import SNIPPET_END, SNIPPET_START
-from newsarchive.textutil import strip_controls
-
-_VISIBLE_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+from newsarchive.textutil import CONTROL_CHARS, strip_controls
 
 
 def safe(value: Any) -> str:
@@ -30,7 +28,7 @@ def safe(value: Any) -> str:
 
 def visible_controls(text: str) -> str:
     """For raw input: show control characters as \\xNN instead of letting the terminal act on them."""
-    return _VISIBLE_CONTROLS.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+    return CONTROL_CHARS.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
 
 
 def plain_snippet(snippet: str | None) -> str:

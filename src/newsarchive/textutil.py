@@ -7,7 +7,7 @@ import unicodedata
 
 _WORD = re.compile(r"\w+(?:[’'-]\w+)*", re.UNICODE)
 # C0/C1 control characters except tab and newline: they can move or restyle a terminal.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 
 
@@ -17,7 +17,7 @@ def count_words(text: str) -> int:
 
 def strip_controls(text: str) -> str:
     """Drop control characters (escape sequences, NUL...) that have no place in article text."""
-    return _CONTROL.sub("", text)
+    return CONTROL_CHARS.sub("", text)
 
 
 def normalize_line(line: str) -> str:
