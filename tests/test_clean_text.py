@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 
 from newsarchive.clean_text import clean_text, is_prose
 
-from pages import DUMP
+from pages import DUMP, ENGLISH
 
 NOW = datetime(2026, 11, 24)
 
@@ -93,3 +93,22 @@ def test_a_lone_prose_line_among_menus_does_not_start_the_article() -> None:
     assert cookie not in result.text
     assert result.title == "La commune de Testville ouvre une ressourcerie dans l'ancienne gare"
     assert result.published == "2024-04-03T09:10"
+
+
+def test_dumps_in_other_languages_keep_their_article() -> None:
+    english = clean_text(ENGLISH, NOW)
+    assert english.text.startswith("The town council voted on Monday evening")
+    assert english.title == "Town council approves the new library"
+    german = (
+        "Startseite\nPolitik\nNeue Regeln für den Stadtpark\n"
+        "Der Stadtrat hat am Dienstag neue Regeln für den Stadtpark beschlossen, die ab dem Sommer gelten.\n"
+        "Neue Öffnungszeiten\n"
+        "Der Park wird künftig um Mitternacht geschlossen, damit die Anwohner in der Nacht mehr Ruhe haben.\n"
+        "Impressum\n"
+    )
+    result = clean_text(german, NOW)
+    assert result.text.split("\n\n") == [
+        "Der Stadtrat hat am Dienstag neue Regeln für den Stadtpark beschlossen, die ab dem Sommer gelten.",
+        "Neue Öffnungszeiten",  # a German subheading, not a name: nouns are capitalised there
+        "Der Park wird künftig um Mitternacht geschlossen, damit die Anwohner in der Nacht mehr Ruhe haben.",
+    ]

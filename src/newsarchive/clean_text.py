@@ -138,17 +138,44 @@ _AUTHOR_CUE = re.compile(
 _FIRST_PERSON = re.compile(r"\b(?:je suis|j'ai|je m'appelle|je travaille|j'ecris|passionnee? par)\b")
 
 
-@lru_cache(maxsize=1)
-def stop_words() -> frozenset[str]:
-    """French stop words from jusText's list (installed with trafilatura), folded."""
+# jusText (installed with trafilatura) ships stop-word lists named by language.
+_STOPLISTS = {
+    "fr": "French", "en": "English", "de": "German", "es": "Spanish", "it": "Italian",
+    "pt": "Portuguese", "nl": "Dutch", "pl": "Polish", "sv": "Swedish", "da": "Danish",
+    "no": "Norwegian_Bokmal", "fi": "Finnish", "cs": "Czech", "sk": "Slovak", "hu": "Hungarian",
+    "ro": "Romanian", "tr": "Turkish", "ru": "Russian", "uk": "Ukrainian", "el": "Greek",
+    "ca": "Catalan", "hr": "Croatian", "sl": "Slovenian", "bg": "Bulgarian", "lt": "Lithuanian",
+    "lv": "Latvian", "et": "Estonian", "id": "Indonesian", "vi": "Vietnamese", "af": "Afrikaans",
+    "sq": "Albanian", "mk": "Macedonian", "cy": "Welsh", "tl": "Tagalog", "sw": "Swahili",
+}  # fmt: skip
+
+
+# Languages that capitalise every noun: a capitalised short line there is no sign of a name.
+_NOUNS_CAPITALISED = {"de", "lb"}
+
+
+@lru_cache(maxsize=8)
+def stop_words(lang: str | None = "fr") -> frozenset[str]:
+    """Stop words of `lang` (folded); empty for a language jusText has no list for."""
     import justext
 
+    name = _STOPLISTS.get(lang or "")
+    if name is None:
+        return frozenset()
     words = set()
-    for word in justext.get_stoplist("French"):
+    for word in justext.get_stoplist(name):
         word = re.sub(r"[^\w'-]", "", fold(word))
         if word:
             words.add(word)
     return frozenset(words)
+
+
+def page_language(lines: list[str]) -> str | None:
+    """The language of a page, read from its longest lines (its prose, not its menus)."""
+    from newsarchive.language import detect_language
+
+    longest = sorted(lines, key=len, reverse=True)[:20]
+    return detect_language("\n".join(longest))
 
 
 @dataclass
@@ -178,13 +205,20 @@ def _words(text: str) -> list[str]:
     return _WORDS.findall(text)
 
 
-def is_prose(text: str) -> bool:
-    """A line that reads like article prose rather than a label, a link or a headline."""
+def is_prose(text: str, stops: frozenset[str] | None = None) -> bool:
+    """A line that reads like article prose rather than a label, a link or a headline.
+
+    `stops` are the stop words of the page's language (French by default); without a list for
+    the language, length and sentence punctuation decide alone.
+    """
     words = _words(text)
     if len(words) < 6 or _URL.search(text):
         return False
-    stops = stop_words()
-    ratio = sum(1 for w in words if fold(w).split("'")[-1] in stops or fold(w) in stops) / len(words)
+    stops = stop_words() if stops is None else stops
+    if stops:
+        ratio = sum(1 for w in words if fold(w).split("'")[-1] in stops or fold(w) in stops) / len(words)
+    else:
+        ratio = 1.0
     if _ELLIPSIS_END.search(text) and len(words) < 20:
         return False  # a teaser or a truncated headline, not a paragraph
     if _glued(text) >= 2:
@@ -211,12 +245,12 @@ def _title_key(text: str) -> str:
     return re.sub(r"\W+", " ", fold(text)).strip()
 
 
-def _is_name_caption(text: str) -> bool:
+def _is_name_caption(text: str, stops: frozenset[str] | None = None) -> bool:
     """A bare proper name standing alone (a photo caption, an author's name)."""
     words = text.split()
     if not 1 <= len(words) <= 4 or _SENTENCE_END.search(text):
         return False
-    stops = stop_words()
+    stops = stop_words() if stops is None else stops
     return all(w[:1].isupper() and w.isalpha() and fold(w) not in stops for w in words)
 
 
@@ -232,9 +266,11 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
     counts: dict[str, int] = {}
     for ln in content:
         counts[_title_key(ln.text)] = counts.get(_title_key(ln.text), 0) + 1
+    lang = page_language([ln.text for ln in content]) or "fr"
+    stops = stop_words(lang)
     for ln in content:
         # A line the page repeats word for word is a headline or a label, not a paragraph.
-        ln.prose = is_prose(ln.text) and counts[_title_key(ln.text)] == 1
+        ln.prose = is_prose(ln.text, stops) and counts[_title_key(ln.text)] == 1
     prose_idx = [i for i, ln in enumerate(content) if ln.prose]
     first = _body_start(content, prose_idx)
 
@@ -297,7 +333,7 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
             ln.keep, ln.reason = True, "prose"
         elif not _words(ln.text):
             ln.reason = "no words"
-        elif _is_name_caption(ln.text):
+        elif lang not in _NOUNS_CAPITALISED and _is_name_caption(ln.text, stops):
             ln.reason = "a name alone (caption or credit)"
         elif _ELLIPSIS_END.search(ln.text) and not ln.prose:
             ln.reason = "truncated teaser"
