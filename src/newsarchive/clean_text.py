@@ -215,10 +215,8 @@ def is_prose(text: str, stops: frozenset[str] | None = None) -> bool:
     if len(words) < 6 or _URL.search(text):
         return False
     stops = stop_words() if stops is None else stops
-    if stops:
-        ratio = sum(1 for w in words if fold(w).split("'")[-1] in stops or fold(w) in stops) / len(words)
-    else:
-        ratio = 1.0
+    hits = sum(1 for w in words if fold(w).split("'")[-1] in stops or fold(w) in stops)
+    ratio = hits / len(words) if stops else 1.0
     if _ELLIPSIS_END.search(text) and len(words) < 20:
         return False  # a teaser or a truncated headline, not a paragraph
     if _glued(text) >= 2:
