@@ -73,8 +73,16 @@ def test_language_filter_and_bad_files(tmp_path: Path) -> None:
         }
         problems = [(Path(p["path"]).name, p["outcome"], p["reason"]) for p in archive.problems()]
         assert len(problems) == 3
-        # without the filter, the English article comes in on the next run
-        assert run(archive, folder)["en.txt"] == ("new", None, 2)
+        # without the filter, the English article comes in on the next run; files skipped for
+        # what they hold are not looked at again until they change
+        assert run(archive, folder) == {
+            "bin.html": ("unchanged", None, None),
+            "empty.txt": ("unchanged", None, None),
+            "en.txt": ("new", None, 2),
+            "fr.txt": ("unchanged", None, 1),
+        }
+        write(folder / "empty.txt", ENGLISH.replace("library", "swimming pool"))
+        assert run(archive, folder)["empty.txt"] == ("new", None, 3)
 
 
 def test_cleaner_crash_on_one_file_does_not_stop_the_batch(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

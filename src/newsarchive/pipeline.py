@@ -158,16 +158,16 @@ class Ingester:
 
     def _one(self, item: InputFile | Missing, run_id: int, now: datetime) -> FileResult:
         if isinstance(item, Missing):
-            return self._problem(run_id, item.path, "failed", item.reason)
+            return self._problem(run_id, item.path, Rejected(item.reason, "failed"))
         key = item.key
-        known = self._stored_state(key)  # this path already gave an article that still exists
-        if known and not self.options.force and (known["size"], known["mtime_ns"]) == (item.size, item.mtime_ns):
+        known = None if self.options.force else self._known_state(key)
+        if known and (known["size"], known["mtime_ns"]) == (item.size, item.mtime_ns):
             return FileResult(key, "unchanged", id=known["article_id"])  # not even read
         try:
             raw = read_input(item.path, self.options.max_bytes)
         except Rejected as rejected:
-            return self._problem(run_id, key, rejected.outcome, rejected.reason)
-        if known and not self.options.force and known["source_hash"] == raw.source_hash:
+            return self._problem(run_id, key, rejected, item)
+        if known and known["source_hash"] == raw.source_hash:
             self.archive.record_file(
                 key, item.size, item.mtime_ns, raw.source_hash, known["article_id"], known["outcome"]
             )
@@ -175,31 +175,33 @@ class Ingester:
         try:
             article = process(raw, key, now)
         except Rejected as rejected:
-            return self._problem(run_id, key, rejected.outcome, rejected.reason)
+            return self._problem(run_id, key, rejected, item, raw.source_hash)
         except Exception as exc:  # a cleaner bug on one page must not stop the batch
             reason = f"cleaning failed: {type(exc).__name__}: {str(exc)[:200]}".rstrip(": ")
-            return self._problem(run_id, key, "failed", reason)
+            return self._problem(run_id, key, Rejected(reason, "failed"))
         if self.options.langs and article.lang not in self.options.langs:
             wanted = ", ".join(sorted(self.options.langs))
-            return self._problem(run_id, key, "skipped", f"language is {article.lang or 'unknown'}, not {wanted}")
+            # not settled: the same file comes in on a run without --lang
+            reason = f"language is {article.lang or 'unknown'}, not {wanted}"
+            return self._problem(run_id, key, Rejected(reason, "skipped", settled=False))
         return self._store(item, known, raw, article)
 
-    def _stored_state(self, key: str) -> dict[str, Any] | None:
+    def _known_state(self, key: str) -> dict[str, Any] | None:
+        """What a previous run settled for this path: an article still stored, or a settled skip."""
         state = self.archive.file_state(key)
-        if (
-            state is None
-            or state["outcome"] not in ("new", "updated", "unchanged", "duplicate")
-            or state["article_id"] is None
-            or not self.archive.article_exists(state["article_id"])
-        ):
+        if state is None:
             return None
-        return state
+        if state["outcome"] == "skipped":
+            return state
+        if state["article_id"] is not None and self.archive.article_exists(state["article_id"]):
+            return state
+        return None
 
     def _store(self, item: InputFile, state: dict[str, Any] | None, raw: RawInput, article: Article) -> FileResult:
         key = item.key
         digest = content_hash(article.text)
         same_text = self.archive.article_id_for_content(digest)
-        own = state["article_id"] if state and state["outcome"] != "duplicate" else None
+        own = state["article_id"] if state and state["outcome"] not in ("duplicate", "skipped") else None
         if same_text is not None and same_text != own:
             if own is not None:  # this file's article now repeats another one: keep one copy
                 self.archive.delete_article(own)
@@ -210,6 +212,15 @@ class Ingester:
         self.archive.record_file(key, item.size, item.mtime_ns, raw.source_hash, article_id, outcome)
         return FileResult(key, outcome, id=article_id)
 
-    def _problem(self, run_id: int, path: str, outcome: str, reason: str) -> FileResult:
-        self.archive.record_problem(run_id, path, outcome, reason)
-        return FileResult(path, outcome, reason)
+    def _problem(
+        self,
+        run_id: int,
+        path: str,
+        rejected: Rejected,
+        item: InputFile | None = None,
+        source_hash: str | None = None,
+    ) -> FileResult:
+        self.archive.record_problem(run_id, path, rejected.outcome, rejected.reason)
+        if item is not None and rejected.settled:
+            self.archive.record_file(path, item.size, item.mtime_ns, source_hash, None, "skipped")
+        return FileResult(path, rejected.outcome, rejected.reason)
