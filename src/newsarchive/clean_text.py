@@ -75,6 +75,9 @@ _INTERFACE = [
     r"temps de lecture.*",
     r"lecture \d+ min",
     r"publie le ?:?",
+    r"votre (?:nom|prenom|adresse|e-?mail|email|commentaire|message|pseudo|site)(?: e-?mail| web)?\W*(?:\(.*\))?",
+    r"(?:nom|prenom|e-?mail|email|site web|commentaire|message|pseudo)\s*[*:]?(?: \(obligatoire\))?",
+    r"(?:mot de passe|identifiant)(?: oublie)?\s*\??",
     r"mis a jour le ?:?",
     r"par",
     r"auteur ?:?",
@@ -124,7 +127,18 @@ _RELATED = re.compile(
     r"(?:les )?plus lus|les plus partages|tendances?|sur le meme (?:sujet|theme)|"
     r"dans la meme rubrique|vous aimerez (?:aussi|egalement)|a ne pas (?:rater|manquer)|"
     r"nos guides?(?: pratiques?)?|d'autres articles|en continu|related (?:posts|articles)|"
-    r"read more|you may also like|commentaires|laisser un commentaire)\b",
+    r"read more|you may also like|commentaires|laisser un commentaire|pour approfondir|a suivre|"
+    r"a decouvrir|a decouvrir aussi|articles? correspondants?|voir (?:d'autres|plus d'|tous les) articles|"
+    r"sur le meme sujet|dans la meme categorie|vos (?:reactions|commentaires)|reagissez|reagir|"
+    r"ajouter un commentaire|ecrire un commentaire|commenter cet article|qui etes-vous|"
+    r"\d+ (?:commentaires?|reactions?)|les plus (?:consultes|commentes|populaires)|populaires?|"
+    r"a la une|dernieres? minutes?|les dernieres diffusions|a ecouter aussi|a voir egalement|"
+    r"pour aller plus loin|sur le meme theme|nos (?:articles|dossiers)|dossiers?)\b",
+)
+# A photo caption or credit line: "Roman Prymula, photo: ...", "Crédits : AFP", "© Getty".
+_CAPTION = re.compile(
+    r"(?:^|[\s,.(•|-])(?:photos?|credits?(?: photo)?|illustration|image|source photo)\s*:|©|"
+    r"/\s*(?:afp|reuters|ap|getty|maxppp|sipa|abaca|ctk|epa|hans lucas)\b|\b(?:getty images|afp photo)\b"
 )
 _SENTENCE_END = re.compile(r"[.!?…»”\"')\]:;]\s*$")
 _ELLIPSIS_END = re.compile(r"(?:\.\.\.|…)\s*$")
@@ -243,10 +257,14 @@ def _title_key(text: str) -> str:
     return re.sub(r"\W+", " ", fold(text)).strip()
 
 
-def _is_name_caption(text: str, stops: frozenset[str] | None = None) -> bool:
-    """A bare proper name standing alone (a photo caption, an author's name)."""
+def _is_name_caption(text: str, stops: frozenset[str] | None = None, min_words: int = 1) -> bool:
+    """A bare proper name standing alone (a photo caption, an author's name).
+
+    Between paragraphs a single capitalised word is more often a subheading than a name, so
+    the body asks for a first and a last name (`min_words=2`).
+    """
     words = text.split()
-    if not 1 <= len(words) <= 4 or _SENTENCE_END.search(text):
+    if not min_words <= len(words) <= 4 or _SENTENCE_END.search(text):
         return False
     stops = stop_words() if stops is None else stops
     return all(w[:1].isupper() and w.isalpha() and fold(w) not in stops for w in words)
@@ -269,30 +287,16 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
     for ln in content:
         # A line the page repeats word for word is a headline or a label, not a paragraph.
         ln.prose = is_prose(ln.text, stops) and counts[_title_key(ln.text)] == 1
-    prose_idx = [i for i, ln in enumerate(content) if ln.prose]
-    first = _body_start(content, prose_idx)
+    first, last, boundary = _main_span(content)
+    related_at = boundary if boundary is not None and boundary > last else len(content)
 
     title, title_line = _find_title(content, first)
     title_key = _title_key(title) if title else None
 
-    # Where the article's prose ends: the last prose line before a related-links heading that
-    # comes after the body started.
-    related_at = next(
-        (
-            i
-            for i, ln in enumerate(content)
-            if i > first and not ln.prose and _RELATED.match(fold(ln.text)) and len(_words(ln.text)) <= 8
-        ),
-        len(content),
-    )
-    body_prose = [i for i in prose_idx if i < related_at]
-    last = body_prose[-1] if body_prose else -1
-
     # The author's box after the body (a name, the name glued to a link, a first-person bio).
     bio_from = _find_bio(content, last)
     if bio_from is not None:
-        body_prose = [i for i in body_prose if i < bio_from]
-        last = body_prose[-1] if body_prose else -1
+        last = max((i for i in range(first, bio_from) if content[i].prose), default=-1)
 
     author = _find_author(content, first, bio_from)
     tags = _find_tags(content)
@@ -331,7 +335,9 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
             ln.keep, ln.reason = True, "prose"
         elif not _words(ln.text):
             ln.reason = "no words"
-        elif lang not in _NOUNS_CAPITALISED and _is_name_caption(ln.text, stops):
+        elif not ln.prose and len(_words(ln.text)) <= 20 and _CAPTION.search(folded):
+            ln.reason = "photo caption or credit"
+        elif lang not in _NOUNS_CAPITALISED and _is_name_caption(ln.text, stops, min_words=2):
             ln.reason = "a name alone (caption or credit)"
         elif _ELLIPSIS_END.search(ln.text) and not ln.prose:
             ln.reason = "truncated teaser"
@@ -350,16 +356,64 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
     )
 
 
-def _body_start(content: list[Line], prose_idx: list[int]) -> int:
-    """Index of the article's first paragraph: the first prose line that starts a run of prose.
+def _is_boundary(content: list[Line], i: int) -> bool:
+    """A heading that opens a list of other articles or a comment form: what follows is not ours.
 
-    A lone prose-like line among menus (a cookie notice, a site's tagline) does not start the
-    article; the first of two paragraphs close together does.
+    Only a heading followed by a list counts: an inline "Lire aussi" between two paragraphs of
+    the article is a single link, and the article goes on after it.
     """
-    for n, i in enumerate(prose_idx):
-        if n + 1 < len(prose_idx) and prose_idx[n + 1] - i <= 5:
-            return i
-    return prose_idx[0] if prose_idx else len(content)
+    ln = content[i]
+    if ln.prose or len(_words(ln.text)) > 8 or not _RELATED.match(fold(ln.text)):
+        return False
+    following = content[i + 1 : i + 4]
+    return sum(1 for n in following if not n.prose) >= 2 or not following
+
+
+def _weight(ln: Line) -> float:
+    """How much a line speaks for being part of the article: prose for, furniture against."""
+    if ln.prose:
+        return float(min(len(_words(ln.text)), 80))
+    folded = fold(ln.text)
+    if _INTERFACE_RE.match(folded) or _RELATED.match(folded):
+        return -10.0
+    return -3.0  # a subheading, a caption, a list item: cheap to bridge between paragraphs
+
+
+def _best_run(weights: list[float], lo: int, hi: int) -> tuple[float, int, int]:
+    """The contiguous run of lines in [lo, hi) with the largest total weight (Kadane)."""
+    best = (0.0, lo, lo - 1)
+    total, start = 0.0, lo
+    for i in range(lo, hi):
+        if total <= 0:
+            total, start = 0.0, i
+        total += weights[i]
+        if total > best[0]:
+            best = (total, start, i)
+    return best
+
+
+def _main_span(content: list[Line]) -> tuple[int, int, int | None]:
+    """First and last line of the article body, and the first boundary after it (if any).
+
+    The body is the run of lines where prose outweighs furniture the most, so the densest prose
+    of the page is always in it. Then, to fail gracefully, any other run at least a third as
+    heavy is joined to it unless a related-articles or comments heading stands between them
+    (an article split by an advert or an inline link list is kept whole).
+    """
+    boundaries = [i for i in range(len(content)) if _is_boundary(content, i)]
+    weights = [_weight(ln) for ln in content]
+    total, first, last = _best_run(weights, 0, len(content))
+    if total <= 0:
+        return len(content), -1, None
+    changed = True
+    while changed:
+        changed = False
+        for lo, hi in ((0, first), (last + 1, len(content))):
+            other, start, end = _best_run(weights, lo, hi)
+            if other >= total / 3 and not any(min(start, first) < b < max(end, last) for b in boundaries):
+                first, last, total, changed = min(first, start), max(last, end), total + other, True
+    after = next((b for b in boundaries if b > last), None)
+    return first, last, after
 
 
 def _find_title(content: list[Line], first: int) -> tuple[str | None, int | None]:

@@ -8,7 +8,10 @@ import unicodedata
 _WORD = re.compile(r"\w+(?:[’'-]\w+)*", re.UNICODE)
 # C0/C1 control characters except tab and newline: they can move or restyle a terminal.
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+# Invisible characters: soft hyphens (pages hyphenated for justification), zero-width spaces
+# and joiners, BOMs. They split words for search and substring matching and show nothing.
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff]")
 
 
 def count_words(text: str) -> int:
@@ -21,8 +24,8 @@ def strip_controls(text: str) -> str:
 
 
 def normalize_line(line: str) -> str:
-    """NFC, one plain space for every run of spaces, no control characters, stripped."""
-    line = unicodedata.normalize("NFC", line)
+    """NFC, one plain space for every run of spaces, no control or invisible characters, stripped."""
+    line = unicodedata.normalize("NFC", _INVISIBLE.sub("", line))
     return _SPACES.sub(" ", strip_controls(line)).strip()
 
 
