@@ -123,7 +123,8 @@ _INTERFACE_RE = re.compile(r"^(?:" + "|".join(_INTERFACE) + r")\W*$")
 _RELATED = re.compile(
     r"^\W*(?:a lire (?:aussi|egalement|ensuite)|lire aussi|a voir aussi|voir aussi|"
     r"articles? (?:lies|similaires|recommandes|populaires|recents)|recommandes? pour vous|"
-    r"nos dernieres actus?|dernieres? (?:actus?|actualites|infos|articles?|nouvelles)|"
+    r"nos dernieres actus?|derni(?:er|ere)s? (?:actus?|actualites|infos|articles?|nouvelles|videos|publications)|"
+    r"(?:nos lecteurs ont |ils ont )?lu aussi|ceux qui ont lu|complements d'info|"
     r"(?:les )?plus lus|les plus partages|tendances?|sur le meme (?:sujet|theme)|"
     r"dans la meme rubrique|vous aimerez (?:aussi|egalement)|a ne pas (?:rater|manquer)|"
     r"nos guides?(?: pratiques?)?|d'autres articles|en continu|related (?:posts|articles)|"
@@ -235,10 +236,12 @@ def is_prose(text: str, stops: frozenset[str] | None = None) -> bool:
         return False  # a teaser or a truncated headline, not a paragraph
     if _glued(text) >= 2:
         return False  # a breadcrumb: labels glued together with the headline
+    if sum(1 for w in words if w[:1].isupper()) > 0.6 * len(words):
+        return False  # a menu or a list of section names, in Title Case
     if _SENTENCE_END.search(text):
         return ratio >= 0.2
     # Paragraphs that lost their final punctuation; headlines are rarely this long.
-    return len(words) >= 25 and ratio >= 0.15
+    return len(words) >= 25 and ratio >= 0.25
 
 
 def _glued(text: str) -> int:
@@ -363,20 +366,31 @@ def _is_boundary(content: list[Line], i: int) -> bool:
     the article is a single link, and the article goes on after it.
     """
     ln = content[i]
-    if ln.prose or len(_words(ln.text)) > 8 or not _RELATED.match(fold(ln.text)):
+    if len(_words(ln.text)) > 10 or not _RELATED.match(fold(ln.text)):
         return False
     following = content[i + 1 : i + 4]
     return sum(1 for n in following if not n.prose) >= 2 or not following
 
 
-def _weight(ln: Line) -> float:
-    """How much a line speaks for being part of the article: prose for, furniture against."""
-    if ln.prose:
-        return float(min(len(_words(ln.text)), 80))
-    folded = fold(ln.text)
-    if _INTERFACE_RE.match(folded) or _RELATED.match(folded):
-        return -10.0
-    return -3.0  # a subheading, a caption, a list item: cheap to bridge between paragraphs
+def _weights(content: list[Line]) -> list[float]:
+    """How much each line speaks for being part of the article: prose for, furniture against.
+
+    One subheading or caption between two paragraphs costs little; every further line of a run
+    of furniture costs more than the one before, so a long menu or list of links between two
+    blocks of prose keeps them apart.
+    """
+    weights: list[float] = []
+    run = 0
+    for ln in content:
+        if ln.prose:
+            run = 0
+            weights.append(float(min(len(_words(ln.text)), 80)))
+            continue
+        run += 1
+        folded = fold(ln.text)
+        base = 10.0 if _INTERFACE_RE.match(folded) or _RELATED.match(folded) else 3.0
+        weights.append(-base * run)
+    return weights
 
 
 def _best_run(weights: list[float], lo: int, hi: int) -> tuple[float, int, int]:
@@ -401,7 +415,7 @@ def _main_span(content: list[Line]) -> tuple[int, int, int | None]:
     (an article split by an advert or an inline link list is kept whole).
     """
     boundaries = [i for i in range(len(content)) if _is_boundary(content, i)]
-    weights = [_weight(ln) for ln in content]
+    weights = _weights(content)
     total, first, last = _best_run(weights, 0, len(content))
     if total <= 0:
         return len(content), -1, None
