@@ -141,6 +141,14 @@ _CAPTION = re.compile(
     r"(?:^|[\s,.(•|-])(?:photos?|credits?(?: photo)?|illustration|image|source photo)\s*:|©|"
     r"/\s*(?:afp|reuters|ap|getty|maxppp|sipa|abaca|ctk|epa|hans lucas)\b|\b(?:getty images|afp photo)\b"
 )
+# A call to action addressed to the reader: subscribe, log in, accept, download, share.
+_CTA = re.compile(
+    r"\b(?:newsletters?|inscri(?:vez|re|ption|vant|t)|abonn(?:ez|ement|ements|e|er|es|es-vous)|s'identifier|"
+    r"identifiez-vous|connectez-vous|se connecter|conditions generales|donnees personnelles|cookies?|"
+    r"essai gratuit|sans engagement|offre (?:speciale|limitee|decouverte|d'essai)|\d+(?:[.,]\d+)? ?€ ?(?:/|par) ?mois|"
+    r"telecharge[rz]|cliquez|partagez|reagissez|commentez|votre avis|vos avis)\b"
+)
+_READER = re.compile(r"\b(?:vous|votre|vos)\b|^(?:\w+ez)\b|€")
 _SENTENCE_END = re.compile(r"[.!?…»”\"')\]:;]\s*$")
 _ELLIPSIS_END = re.compile(r"(?:\.\.\.|…)\s*$")
 _WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
@@ -322,12 +330,14 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
             ln.reason = "after a related-articles heading"
         elif bio_from is not None and i >= bio_from:
             ln.reason = "author box after the article"
+        elif i < first and ln.prose and title_line is not None and title_line < i and not _is_furniture(ln):
+            ln.keep, ln.reason = True, "standfirst (prose between the headline and the article)"
         elif i < first:
             ln.reason = "before the article's first paragraph"
         elif i > last:
             ln.reason = "after the article's last paragraph"
-        elif _INTERFACE_RE.match(folded) or (_RELATED.match(folded) and len(_words(ln.text)) <= 8):
-            ln.reason = "web interface phrase"
+        elif _is_furniture(ln):
+            ln.reason = "web interface phrase or call to action"
         elif dates.PUBLISHED_CUE.match(ln.text) or dates.date_dominated(ln.text, now):
             ln.reason = "date line"
         elif _AUTHOR_CUE.match(folded) and len(_words(ln.text)) <= 6:
@@ -359,6 +369,21 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
     )
 
 
+def _is_furniture(ln: Line) -> bool:
+    """A line of the page's interface: a menu label, a button, a form, a call to subscribe.
+
+    Only short lines qualify: a long line that starts with "À lire aussi" is a link glued to the
+    next paragraph (inline elements run together in a dump), and the paragraph must stay.
+    """
+    words = len(_words(ln.text))
+    if words > 40:
+        return False
+    folded = fold(ln.text)
+    if words <= 25 and (_INTERFACE_RE.match(folded) or _RELATED.match(folded)):
+        return True
+    return bool(_CTA.search(folded) and _READER.search(folded))
+
+
 def _is_boundary(content: list[Line], i: int) -> bool:
     """A heading that opens a list of other articles or a comment form: what follows is not ours.
 
@@ -382,14 +407,18 @@ def _weights(content: list[Line]) -> list[float]:
     weights: list[float] = []
     run = 0
     for ln in content:
-        if ln.prose:
+        if ln.prose and not _is_furniture(ln):
             run = 0
             weights.append(float(min(len(_words(ln.text)), 80)))
             continue
-        run += 1
-        folded = fold(ln.text)
-        base = 10.0 if _INTERFACE_RE.match(folded) or _RELATED.match(folded) else 3.0
-        weights.append(-base * run)
+        if _is_furniture(ln):
+            run += 1
+            weights.append(-10.0 * run)
+        elif ln.text[:1].islower() and not _URL.search(ln.text):
+            weights.append(-1.0)  # an item of a list inside the article ("masques chirurgicaux,")
+        else:
+            run += 1
+            weights.append(-3.0 * run)
     return weights
 
 
