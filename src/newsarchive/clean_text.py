@@ -146,8 +146,9 @@ _CTA = re.compile(
     r"\b(?:newsletters?|inscri(?:vez|re|ption|vant|t)|abonn(?:ez|ement|ements|e|er|es|es-vous)|s'identifier|"
     r"identifiez-vous|connectez-vous|se connecter|conditions generales|donnees personnelles|cookies?|"
     r"essai gratuit|sans engagement|offre (?:speciale|limitee|decouverte|d'essai)|\d+(?:[.,]\d+)? ?€ ?(?:/|par) ?mois|"
-    r"telecharge[rz]|cliquez|partagez|reagissez|commentez|votre avis|vos avis)\b"
+    r"telecharge[rz]|cliquez|partagez|reagissez|commentez|votre avis|vos avis|articles? gratuits?)\b"
 )
+_PREV_NEXT = re.compile(r"^\W*(?:article |billet |post )?(?:precedent|suivant|previous|next)\b")
 _READER = re.compile(r"\b(?:vous|votre|vos)\b|^(?:\w+ez)\b|€")
 _SENTENCE_END = re.compile(r"[.!?…»”\"')\]:;]\s*$")
 _ELLIPSIS_END = re.compile(r"(?:\.\.\.|…)\s*$")
@@ -330,7 +331,13 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
             ln.reason = "after a related-articles heading"
         elif bio_from is not None and i >= bio_from:
             ln.reason = "author box after the article"
-        elif i < first and ln.prose and title_line is not None and title_line < i and not _is_furniture(ln):
+        elif (
+            i < first
+            and ln.prose
+            and title_line is not None
+            and title_line < i <= title_line + _STANDFIRST_REACH
+            and not _is_furniture(ln)
+        ):
             ln.keep, ln.reason = True, "standfirst (prose between the headline and the article)"
         elif i < first:
             ln.reason = "before the article's first paragraph"
@@ -369,6 +376,9 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
     )
 
 
+_STANDFIRST_REACH = 8  # lines after the headline where a standfirst may stand (byline, date, share buttons)
+
+
 def _is_furniture(ln: Line) -> bool:
     """A line of the page's interface: a menu label, a button, a form, a call to subscribe.
 
@@ -379,6 +389,8 @@ def _is_furniture(ln: Line) -> bool:
     if words > 40:
         return False
     folded = fold(ln.text)
+    if _PREV_NEXT.match(folded):
+        return True  # links to the previous or next article, whatever their length
     if words <= 25 and (_INTERFACE_RE.match(folded) or _RELATED.match(folded)):
         return True
     return bool(_CTA.search(folded) and _READER.search(folded))
