@@ -376,6 +376,7 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
     )
 
 
+_ARTICLE_SIZE = 150.0  # words of prose: what a short news article at least has
 _STANDFIRST_REACH = 8  # lines after the headline where a standfirst may stand (byline, date, share buttons)
 
 
@@ -455,8 +456,19 @@ def _main_span(content: list[Line]) -> tuple[int, int, int | None]:
     heavy is joined to it unless a related-articles or comments heading stands between them
     (an article split by an advert or an inline link list is kept whole).
     """
-    boundaries = [i for i in range(len(content)) if _is_boundary(content, i)]
+    boundaries = {i for i in range(len(content)) if _is_boundary(content, i)}
     weights = _weights(content)
+    # After a related-articles heading that follows an article-sized run of prose, prose is most
+    # likely the teasers of other articles: it counts for less (never for nothing).
+    prose_before = 0.0
+    damped_from = None
+    for i, w in enumerate(weights):
+        if i in boundaries and prose_before >= _ARTICLE_SIZE:
+            damped_from = i
+            break
+        prose_before += max(w, 0.0)
+    if damped_from is not None:
+        weights = weights[:damped_from] + [w * 0.3 if w > 0 else w for w in weights[damped_from:]]
     total, first, last = _best_run(weights, 0, len(content))
     if total <= 0:
         return len(content), -1, None
