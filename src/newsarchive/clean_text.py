@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from newsarchive import dates
 from newsarchive.textutil import fold, normalize_line
@@ -194,12 +194,35 @@ def stop_words(lang: str | None = "fr") -> frozenset[str]:
     return frozenset(words)
 
 
-def page_language(lines: list[str]) -> str | None:
-    """The language of a page, read from its longest lines (its prose, not its menus)."""
-    from newsarchive.language import detect_language
+@lru_cache(maxsize=1)
+def _stop_index() -> dict[str, tuple[str, ...]]:
+    """Every stop word of the lists we know, with the languages whose list holds it."""
+    index: dict[str, list[str]] = {}
+    for lang in _STOPLISTS:
+        for word in stop_words(lang):
+            index.setdefault(word, []).append(lang)
+    return {word: tuple(langs) for word, langs in index.items()}
 
+
+def page_language(lines: list[str]) -> str | None:
+    """Which stop-word list fits the page: the one that covers most words of its longest lines.
+
+    A vote over stop words is all the cleaner needs (which list to count with), and it costs a
+    few dictionary look-ups where a statistical detector costs milliseconds per page.
+    """
     longest = sorted(lines, key=len, reverse=True)[:20]
-    return detect_language("\n".join(longest))
+    index = _stop_index()
+    votes: dict[str, float] = {}
+    words = _WORDS.findall(" ".join(longest))[:800]
+    for word in words:
+        langs = index.get(fold(word).split("'")[-1].split("’")[-1])
+        if langs:
+            for lang in langs:
+                votes[lang] = votes.get(lang, 0.0) + 1.0 / len(langs)
+    best = max(votes, key=lambda lang: (votes[lang], lang == "fr"), default=None)
+    if best is None or votes[best] < 0.1 * len(words):
+        return None  # a script or language none of the lists covers: count no stop words
+    return best
 
 
 @dataclass
@@ -210,6 +233,19 @@ class Line:
     keep: bool = False
     reason: str = ""
     prose: bool = False
+
+    # Computed once: every rule below looks at these, many times per line.
+    @cached_property
+    def folded(self) -> str:
+        return fold(self.text)
+
+    @cached_property
+    def key(self) -> str:
+        return _title_key(self.text)
+
+    @cached_property
+    def nwords(self) -> int:
+        return len(_words(self.text))
 
 
 @dataclass
@@ -293,12 +329,12 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
 
     counts: dict[str, int] = {}
     for ln in content:
-        counts[_title_key(ln.text)] = counts.get(_title_key(ln.text), 0) + 1
-    lang = page_language([ln.text for ln in content]) or "fr"
+        counts[ln.key] = counts.get(ln.key, 0) + 1
+    lang = page_language([ln.text for ln in content])
     stops = stop_words(lang)
     for ln in content:
         # A line the page repeats word for word is a headline or a label, not a paragraph.
-        ln.prose = is_prose(ln.text, stops) and counts[_title_key(ln.text)] == 1
+        ln.prose = is_prose(ln.text, stops) and counts[ln.key] == 1
     first, last, boundary = _main_span(content)
     related_at = boundary if boundary is not None and boundary > last else len(content)
 
@@ -315,15 +351,15 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
     published, date_source, date_line = _find_date(content, first, last, related_at, title_line, now)
 
     for i, ln in enumerate(content):
-        folded = fold(ln.text)
+        folded = ln.folded
         if i == date_line:
             ln.reason = f"publication date ({date_source})"
         elif (
             title_key
-            and _title_key(ln.text)
+            and ln.key
             and (
-                _title_key(ln.text) == title_key
-                or (_ELLIPSIS_END.search(ln.text) and title_key.startswith(_title_key(ln.text)))
+                ln.key == title_key
+                or (_ELLIPSIS_END.search(ln.text) and title_key.startswith(ln.key))
             )
         ):
             ln.reason = "headline"
@@ -347,7 +383,7 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
             ln.reason = "web interface phrase or call to action"
         elif dates.PUBLISHED_CUE.match(ln.text) or dates.date_dominated(ln.text, now):
             ln.reason = "date line"
-        elif _AUTHOR_CUE.match(folded) and len(_words(ln.text)) <= 6:
+        elif _AUTHOR_CUE.match(folded) and ln.nwords <= 6:
             ln.reason = "byline"
         elif _HASHTAGS.search(ln.text) and not ln.prose:
             ln.reason = "hashtags"
@@ -355,7 +391,7 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
             ln.keep, ln.reason = True, "prose"
         elif not _words(ln.text):
             ln.reason = "no words"
-        elif not ln.prose and len(_words(ln.text)) <= 20 and _CAPTION.search(folded):
+        elif not ln.prose and ln.nwords <= 20 and _CAPTION.search(folded):
             ln.reason = "photo caption or credit"
         elif lang not in _NOUNS_CAPITALISED and _is_name_caption(ln.text, stops, min_words=2):
             ln.reason = "a name alone (caption or credit)"
@@ -386,10 +422,10 @@ def _is_furniture(ln: Line) -> bool:
     Only short lines qualify: a long line that starts with "À lire aussi" is a link glued to the
     next paragraph (inline elements run together in a dump), and the paragraph must stay.
     """
-    words = len(_words(ln.text))
+    words = ln.nwords
     if words > 40:
         return False
-    folded = fold(ln.text)
+    folded = ln.folded
     if _PREV_NEXT.match(folded):
         return True  # links to the previous or next article, whatever their length
     if words <= 25 and (_INTERFACE_RE.match(folded) or _RELATED.match(folded)):
@@ -404,7 +440,7 @@ def _is_boundary(content: list[Line], i: int) -> bool:
     the article is a single link, and the article goes on after it.
     """
     ln = content[i]
-    if len(_words(ln.text)) > 10 or not _RELATED.match(fold(ln.text)):
+    if ln.nwords > 10 or not _RELATED.match(ln.folded):
         return False
     following = content[i + 1 : i + 4]
     return sum(1 for n in following if not n.prose) >= 2 or not following
@@ -422,7 +458,7 @@ def _weights(content: list[Line]) -> list[float]:
     for ln in content:
         if ln.prose and not _is_furniture(ln):
             run = 0
-            weights.append(float(min(len(_words(ln.text)), 80)))
+            weights.append(float(min(ln.nwords, 80)))
             continue
         if _is_furniture(ln):
             run += 1
@@ -488,7 +524,7 @@ def _find_title(content: list[Line], first: int) -> tuple[str | None, int | None
     head = content[:first] if first < len(content) else content[:10]
     keys: dict[str, int] = {}
     for ln in head:
-        keys[_title_key(ln.text)] = keys.get(_title_key(ln.text), 0) + 1
+        keys[ln.key] = keys.get(ln.key, 0) + 1
     best: tuple[float, int] | None = None
     for i, ln in enumerate(head):
         text = ln.text
@@ -525,7 +561,7 @@ def _find_bio(content: list[Line], last: int) -> int | None:
 def _find_author(content: list[Line], first: int, bio_from: int | None) -> str | None:
     for ln in content:
         m = _AUTHOR_CUE.match(ln.text)
-        if m and len(_words(ln.text)) <= 8:
+        if m and ln.nwords <= 8:
             name = re.split(r"\s+(?:[-|•,]|le |publié|mis à jour)\s*", m.group("name"), maxsplit=1)[0]
             name = name.strip(" :-|•")
             if name and len(_words(name)) <= 5:
@@ -538,7 +574,7 @@ def _find_author(content: list[Line], first: int, bio_from: int | None) -> str |
 def _find_tags(content: list[Line]) -> list[str]:
     tags: list[str] = []
     for i, ln in enumerate(content):
-        folded = fold(ln.text)
+        folded = ln.folded
         label = re.match(r"^(?:tags?|mots-?cles|etiquettes|sujets?)\s*:?\s*", folded)
         if not label:
             continue

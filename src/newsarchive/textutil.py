@@ -29,9 +29,31 @@ def normalize_line(line: str) -> str:
     return _SPACES.sub(" ", strip_controls(line)).strip()
 
 
+def _latin_fold_table() -> dict[int, str]:
+    table = {}
+    for cp in range(0xA0, 0x250):
+        ch = chr(cp)
+        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+        if base != ch:
+            table[cp] = base.casefold()
+    return table
+
+
+_FOLD_TABLE = _latin_fold_table()
+# Characters the table does not cover (other scripts, combining marks, ligatures): slow path.
+_NEEDS_NFKD = re.compile(r"[^\x00-\u024f\u2000-\u206f\u20ac]")
+
+
 def fold(text: str) -> str:
-    """Lowercase without accents, for comparisons that must ignore both."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    """Lowercase without accents, for comparisons that must ignore both.
+
+    A translation table covers Latin text in one pass (the cleaner folds every line); anything
+    else goes through Unicode decomposition.
+    """
+    folded = text.casefold().translate(_FOLD_TABLE)
+    if not _NEEDS_NFKD.search(folded):
+        return folded
+    decomposed = unicodedata.normalize("NFKD", folded)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
