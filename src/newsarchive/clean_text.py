@@ -11,10 +11,11 @@ No rule names a site: the lexicon is made of interface phrases any French news p
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 from newsarchive import dates
 from newsarchive.textutil import fold, normalize_line
@@ -210,12 +211,11 @@ def page_language(lines: list[str]) -> str | None:
     A vote over stop words is all the cleaner needs (which list to count with), and it costs a
     few dictionary look-ups where a statistical detector costs milliseconds per page.
     """
-    longest = sorted(lines, key=len, reverse=True)[:20]
     index = _stop_index()
     votes: dict[str, float] = {}
-    words = _WORDS.findall(" ".join(longest))[:800]
+    words = _WORDS.findall(" ".join(heapq.nlargest(12, lines, key=len)))[:400]
     for word in words:
-        langs = index.get(fold(word).split("'")[-1].split("’")[-1])
+        langs = index.get(_fold_word(word))
         if langs:
             for lang in langs:
                 votes[lang] = votes.get(lang, 0.0) + 1.0 / len(langs)
@@ -233,19 +233,20 @@ class Line:
     keep: bool = False
     reason: str = ""
     prose: bool = False
+    # Computed once (every rule looks at them): folded text, headline key, word count.
+    folded: str = ""
+    key: str = ""
+    words: list[str] = field(default_factory=list)
 
-    # Computed once: every rule below looks at these, many times per line.
-    @cached_property
-    def folded(self) -> str:
-        return fold(self.text)
+    def __post_init__(self) -> None:
+        if self.text:
+            self.folded = fold(self.text)
+            self.key = _NONWORD.sub(" ", _ELLIPSIS_END.sub("", self.folded)).strip()
+            self.words = _words(self.text)
 
-    @cached_property
-    def key(self) -> str:
-        return _title_key(self.text)
-
-    @cached_property
+    @property
     def nwords(self) -> int:
-        return len(_words(self.text))
+        return len(self.words)
 
 
 @dataclass
@@ -265,17 +266,27 @@ def _words(text: str) -> list[str]:
     return _WORDS.findall(text)
 
 
-def is_prose(text: str, stops: frozenset[str] | None = None) -> bool:
+@lru_cache(maxsize=100_000)
+def _fold_word(word: str) -> str:
+    """A word folded, without an elided article or pronoun (l’, d’, qu’...): words repeat a lot."""
+    return fold(word).rsplit("'", 1)[-1].rsplit("’", 1)[-1]
+
+
+def _is_stop(word: str, stops: frozenset[str]) -> bool:
+    return _fold_word(word) in stops or (("'" in word or "’" in word) and fold(word) in stops)
+
+
+def is_prose(text: str, stops: frozenset[str] | None = None, words: list[str] | None = None) -> bool:
     """A line that reads like article prose rather than a label, a link or a headline.
 
     `stops` are the stop words of the page's language (French by default); without a list for
     the language, length and sentence punctuation decide alone.
     """
-    words = _words(text)
+    words = _words(text) if words is None else words
     if len(words) < 6 or _URL.search(text):
         return False
     stops = stop_words() if stops is None else stops
-    hits = sum(1 for w in words if fold(w).split("'")[-1] in stops or fold(w) in stops)
+    hits = sum(1 for w in words if _is_stop(w, stops))
     ratio = hits / len(words) if stops else 1.0
     if _ELLIPSIS_END.search(text) and len(words) < 20:
         return False  # a teaser or a truncated headline, not a paragraph
@@ -289,9 +300,13 @@ def is_prose(text: str, stops: frozenset[str] | None = None) -> bool:
     return len(words) >= 25 and ratio >= 0.25
 
 
+_NONWORD = re.compile(r"\W+")
+_GLUED = re.compile(r"[a-zà-ÿ]{4,}[A-ZÀ-Ý][a-zà-ÿ]")
+
+
 def _glued(text: str) -> int:
     """How many times a word runs into the next with no space ("ActualitésIntelligence")."""
-    return len(re.findall(r"[a-zà-ÿ]{4,}[A-ZÀ-Ý][a-zà-ÿ]", text))
+    return len(_GLUED.findall(text))
 
 
 def _headline_like(text: str) -> bool:
@@ -302,7 +317,7 @@ def _headline_like(text: str) -> bool:
 def _title_key(text: str) -> str:
     """Compare headlines regardless of quotes, case, accents and a truncating ellipsis."""
     text = _ELLIPSIS_END.sub("", text)
-    return re.sub(r"\W+", " ", fold(text)).strip()
+    return _NONWORD.sub(" ", fold(text)).strip()
 
 
 def _is_name_caption(text: str, stops: frozenset[str] | None = None, min_words: int = 1) -> bool:
@@ -334,7 +349,7 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
     stops = stop_words(lang)
     for ln in content:
         # A line the page repeats word for word is a headline or a label, not a paragraph.
-        ln.prose = is_prose(ln.text, stops) and counts[ln.key] == 1
+        ln.prose = counts[ln.key] == 1 and is_prose(ln.text, stops, ln.words)
     first, last, boundary = _main_span(content)
     related_at = boundary if boundary is not None and boundary > last else len(content)
 

@@ -69,6 +69,9 @@ UPDATED_CUE = re.compile(
 )
 
 
+_DIGIT = re.compile(r"\d")
+
+
 @dataclass(frozen=True)
 class FoundDate:
     value: str  # ISO 8601: YYYY-MM-DD or YYYY-MM-DDTHH:MM
@@ -82,6 +85,8 @@ class FoundDate:
 
 def find_dates(text: str, now: datetime | None = None) -> list[FoundDate]:
     """Every full calendar date (day, month, year) in `text` that is not in the future."""
+    if not _DIGIT.search(text):
+        return []  # every date form has digits: most lines of a page are done here
     limit = (now or datetime.now()).date()
     found: list[FoundDate] = []
     taken: list[tuple[int, int]] = []
@@ -150,6 +155,8 @@ def after_published_cue(line: str, now: datetime | None = None) -> FoundDate | b
 
     Returns None when the line is not a publication cue at all.
     """
+    if not _DIGIT.search(line):
+        return False if PUBLISHED_CUE.match(line) else None
     cue = PUBLISHED_CUE.match(line)
     if not cue and len(line) <= 160:
         inside = [m for m in _CUE_INSIDE.finditer(line) if m.start() > 0]

@@ -25,7 +25,8 @@ def strip_controls(text: str) -> str:
 
 def normalize_line(line: str) -> str:
     """NFC, one plain space for every run of spaces, no control or invisible characters, stripped."""
-    line = unicodedata.normalize("NFC", _INVISIBLE.sub("", line))
+    if not line.isascii():
+        line = unicodedata.normalize("NFC", _INVISIBLE.sub("", line))
     return _SPACES.sub(" ", strip_controls(line)).strip()
 
 
