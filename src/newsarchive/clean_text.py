@@ -213,7 +213,7 @@ def page_language(lines: list[str]) -> str | None:
     """
     index = _stop_index()
     votes: dict[str, float] = {}
-    words = _WORDS.findall(" ".join(heapq.nlargest(12, lines, key=len)))[:400]
+    words = _WORDS.findall(" ".join(heapq.nlargest(8, lines, key=len)))[:250]
     for word in words:
         langs = index.get(_fold_word(word))
         if langs:
@@ -237,11 +237,12 @@ class Line:
     folded: str = ""
     key: str = ""
     words: list[str] = field(default_factory=list)
+    furniture: bool | None = None  # _is_furniture's answer, once asked
 
     def __post_init__(self) -> None:
         if self.text:
             self.folded = fold(self.text)
-            self.key = _NONWORD.sub(" ", _ELLIPSIS_END.sub("", self.folded)).strip()
+            self.key = _NONWORD.sub(" ", self.folded).strip()  # the same as _title_key(text)
             self.words = _words(self.text)
 
     @property
@@ -285,19 +286,18 @@ def is_prose(text: str, stops: frozenset[str] | None = None, words: list[str] | 
     words = _words(text) if words is None else words
     if len(words) < 6 or _URL.search(text):
         return False
-    stops = stop_words() if stops is None else stops
-    hits = sum(1 for w in words if _is_stop(w, stops))
-    ratio = hits / len(words) if stops else 1.0
     if _ELLIPSIS_END.search(text) and len(words) < 20:
         return False  # a teaser or a truncated headline, not a paragraph
     if _glued(text) >= 2:
         return False  # a breadcrumb: labels glued together with the headline
     if sum(1 for w in words if w[:1].isupper()) > 0.6 * len(words):
         return False  # a menu or a list of section names, in Title Case
-    if _SENTENCE_END.search(text):
-        return ratio >= 0.2
-    # Paragraphs that lost their final punctuation; headlines are rarely this long.
-    return len(words) >= 25 and ratio >= 0.25
+    ended = bool(_SENTENCE_END.search(text))
+    if not ended and len(words) < 25:
+        return False  # paragraphs that lost their final punctuation are long; headlines are not
+    stops = stop_words() if stops is None else stops
+    ratio = sum(1 for w in words if _is_stop(w, stops)) / len(words) if stops else 1.0
+    return ratio >= (0.2 if ended else 0.25)
 
 
 _NONWORD = re.compile(r"\W+")
@@ -316,7 +316,6 @@ def _headline_like(text: str) -> bool:
 
 def _title_key(text: str) -> str:
     """Compare headlines regardless of quotes, case, accents and a truncating ellipsis."""
-    text = _ELLIPSIS_END.sub("", text)
     return _NONWORD.sub(" ", fold(text)).strip()
 
 
@@ -437,15 +436,14 @@ def _is_furniture(ln: Line) -> bool:
     Only short lines qualify: a long line that starts with "À lire aussi" is a link glued to the
     next paragraph (inline elements run together in a dump), and the paragraph must stay.
     """
-    words = ln.nwords
-    if words > 40:
-        return False
-    folded = ln.folded
-    if _PREV_NEXT.match(folded):
-        return True  # links to the previous or next article, whatever their length
-    if words <= 25 and (_INTERFACE_RE.match(folded) or _RELATED.match(folded)):
-        return True
-    return bool(_CTA.search(folded) and _READER.search(folded))
+    if ln.furniture is None:
+        words, folded = ln.nwords, ln.folded
+        ln.furniture = words <= 40 and bool(
+            _PREV_NEXT.match(folded)  # links to the previous or next article, whatever their length
+            or (words <= 25 and (_INTERFACE_RE.match(folded) or _RELATED.match(folded)))
+            or (_CTA.search(folded) and _READER.search(folded))
+        )
+    return ln.furniture
 
 
 def _is_boundary(content: list[Line], i: int) -> bool:

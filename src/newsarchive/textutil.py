@@ -25,7 +25,10 @@ def strip_controls(text: str) -> str:
 
 def normalize_line(line: str) -> str:
     """NFC, one plain space for every run of spaces, no control or invisible characters, stripped."""
-    if not line.isascii():
+    if line.isascii():
+        if line.isprintable() and "  " not in line:
+            return line.strip()  # the common case, in one cheap test
+    else:
         line = unicodedata.normalize("NFC", _INVISIBLE.sub("", line))
     return _SPACES.sub(" ", strip_controls(line)).strip()
 
