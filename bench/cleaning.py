@@ -62,7 +62,7 @@ def score(setdir: Path, kind: str, clean: object) -> str:
 
 def speed(paths: list[Path], rounds: int = 3) -> float:
     """Pages per second of the text-dump cleaner alone, one core, best of `rounds`."""
-    texts = [read_input(p).text for p in paths]
+    texts = [p.read_text(encoding="utf-8") for p in paths]
     clean_text(texts[0], NOW)  # load the stop lists once
     best = 0.0
     for _ in range(rounds):
