@@ -76,6 +76,7 @@ _INTERFACE = [
     r"temps de lecture.*",
     r"lecture \d+ min",
     r"publie le ?:?",
+    r"telecharger\b.*", r"imprimer\b.*", r"ecouter\b.*", r"s'inscrire\b.*", r"lire la video",
     r"votre (?:nom|prenom|adresse|e-?mail|email|commentaire|message|pseudo|site)(?: e-?mail| web)?\W*(?:\(.*\))?",
     r"(?:nom|prenom|e-?mail|email|site web|commentaire|message|pseudo)\s*[*:]?(?: \(obligatoire\))?",
     r"(?:mot de passe|identifiant)(?: oublie)?\s*\??",
@@ -362,7 +363,9 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
 
     author = _find_author(content, first, bio_from)
     tags = _find_tags(content)
-    published, date_source, date_line = _find_date(content, first, last, related_at, title_line, now)
+    # The headline's first appearance: pages repeat it (breadcrumb, share box) further down.
+    headline_at = next((i for i, ln in enumerate(content) if title_key and ln.key == title_key), title_line)
+    published, date_source, date_line = _find_date(content, first, last, related_at, headline_at, now, lang)
 
     for i, ln in enumerate(content):
         folded = ln.folded
@@ -541,7 +544,7 @@ def _find_title(content: list[Line], first: int) -> tuple[str | None, int | None
     best: tuple[float, int] | None = None
     for i, ln in enumerate(head):
         text = ln.text
-        if not _headline_like(text) or _INTERFACE_RE.match(fold(text)) or dates.find_dates(text):
+        if not _headline_like(text) or _is_furniture(ln) or dates.find_dates(text):
             continue
         truncated = bool(_ELLIPSIS_END.search(text))
         # A breadcrumb glues labels to the headline ("ActualitésIntelligence Artificielle...").
@@ -611,33 +614,58 @@ def _find_date(
     related_at: int,
     title_line: int | None,
     now: datetime | None,
+    lang: str | None = "fr",
 ) -> tuple[str | None, str | None, int | None]:
     """The publication date, where it was found, and its line; or nothing."""
+
+    def trusted(i: int, found: dates.FoundDate) -> bool:
+        if found.ambiguous and lang == "en":
+            return False  # 06/01/2020: June or January? English pages write both orders
+        if _EMBED_SIGNATURE.search(content[i].text):
+            return False  # the date of an embedded tweet or post, not of the article
+        return not _in_date_column(content, i, now)
+
     # 1. An explicit "Publié le ..." anywhere outside the related links.
     for i, ln in enumerate(content[:related_at]):
         found = dates.after_published_cue(ln.text, now)
         if found is False:
             nxt = content[i + 1].text if i + 1 < len(content) else ""
             follow = dates.date_dominated(nxt, now, max_other_words=1)
-            if follow:
+            if follow and trusted(i + 1, follow):
                 return follow.value, "byline", i + 1
         elif found:
             assert not isinstance(found, bool)
-            return found.value, "byline", i
+            if trusted(i, found):
+                return found.value, "byline", i
     # 2. A date line before the first paragraph (or just after it, below a standfirst):
-    #    above the headline it is the page header, below it the byline.
-    header_end = min(len(content), related_at, max(first, min(first + 3, last)))
+    #    just above the headline it is the page header, below it the byline. Far above the
+    #    headline (or above it with a day name) it is the site's "today" widget.
+    header_end = min(len(content), related_at, max(first, min(first + 6, last)))
     for i, ln in enumerate(content[:header_end]):
         found_line = dates.date_dominated(ln.text, now)
-        if found_line:
-            source = "header" if title_line is not None and i < title_line else "byline"
-            return found_line.value, source, i
+        if not found_line or not trusted(i, found_line):
+            continue
+        if dates.BYLINE.match(ln.text):
+            return found_line.value, "byline", i  # "Par Prénom Nom, le 15 septembre 2009"
+        if title_line is not None and i < title_line:
+            if title_line - i > _HEADER_REACH or (found_line.weekday and title_line - i > 2):
+                continue
+            return found_line.value, "header", i
+        return found_line.value, "byline", i
     # 3. A lone date among the last lines of the page, after the article (a dateline footer).
     tail_start = max(last + 1, len(content) - 3)
     for i in range(tail_start, min(len(content), related_at)):
         found_line = dates.date_dominated(content[i].text, now, max_other_words=0)
-        if found_line:
-            neighbours = [content[j].text for j in (i - 1, i + 1) if 0 <= j < len(content)]
-            if not any(dates.date_dominated(n, now) for n in neighbours):
-                return found_line.value, "footer", i
+        if found_line and trusted(i, found_line):
+            return found_line.value, "footer", i
     return None, None, None
+
+
+_HEADER_REACH = 6  # lines above the headline where a header date may stand
+_EMBED_SIGNATURE = re.compile(r"\(@\w+\)")  # "— Name (@handle) January 1, 2020": an embedded tweet
+
+
+def _in_date_column(content: list[Line], i: int, now: datetime | None) -> bool:
+    """Is line `i` one of several date lines close together (an agenda, an archive, a list)?"""
+    near = [j for j in range(max(0, i - 4), min(len(content), i + 5)) if j != i]
+    return sum(1 for j in near if dates.date_dominated(content[j].text, now)) >= 2

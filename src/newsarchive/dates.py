@@ -62,14 +62,16 @@ _CUE_WORDS = (
 PUBLISHED_CUE = re.compile(rf"^\W*{_CUE_WORDS}(?:\s+(?:le|on|:))?\s*:?", re.IGNORECASE)
 # The same cue inside a short line: "Recueilli par X. Publié le 02/11/2023 à 14h49".
 _CUE_INSIDE = re.compile(rf"(?:^|[\s.|•,;–—-])(?<!initialement ){_CUE_WORDS}(?:\s+(?:le|on))?\s*:?\s*", re.IGNORECASE)
-_BYLINE = re.compile(r"^(?:[^|•]{0,40}[|•]\s*)?(?:par|by)\s+\S", re.IGNORECASE)
+BYLINE = re.compile(r"^(?:[^|•]{0,40}[|•]\s*)?(?:par|by)\s+\S", re.IGNORECASE)
 UPDATED_CUE = re.compile(
-    r"\b(?:mis à jour|mise à jour|màj|maj|modifié|actualisé|updated|last modified)\b",
+    r"\b(?:mis à jour|mise à jour|màj|maj|modifié|actualisé|updated|last modified|aktualisiert|geändert|"
+    r"actualizado|atualizado|aggiornato|bijgewerkt|print date|druckdatum|date d'impression|imprimé le)\b",
     re.IGNORECASE,
 )
 
 
 _DIGIT = re.compile(r"\d")
+_WEEKDAY = re.compile(_DAYS, re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ class FoundDate:
     value: str  # ISO 8601: YYYY-MM-DD or YYYY-MM-DDTHH:MM
     start: int
     end: int
+    ambiguous: bool = False  # all digits, and day and month could be swapped (03/04/2024)
+    weekday: bool = False  # written with its day name ("jeudi 9 novembre 2023")
 
     @property
     def day(self) -> date:
@@ -98,7 +102,11 @@ def find_dates(text: str, now: datetime | None = None) -> list[FoundDate]:
             if value is None or date.fromisoformat(value[:10]) > limit:
                 continue
             taken.append((match.start(), match.end()))
-            found.append(FoundDate(value, match.start(), match.end()))
+            groups = match.groupdict()
+            day, month = groups.get("d"), groups.get("m")
+            ambiguous = bool(month and day and int(day) <= 12 and int(month) <= 12 and int(day) != int(month))
+            weekday = bool(_WEEKDAY.search(match.group(0)))
+            found.append(FoundDate(value, match.start(), match.end(), ambiguous, weekday))
     found.sort(key=lambda f: f.start)
     return found
 
@@ -145,7 +153,7 @@ def date_dominated(line: str, now: datetime | None = None, max_other_words: int 
     found = dates[0]
     rest = line[: found.start] + " " + line[found.end :]
     other_words = re.findall(r"[^\W\d_]{2,}", rest)
-    if max_other_words and _BYLINE.match(line):
+    if max_other_words and BYLINE.match(line):
         max_other_words += 5  # "Par Prénom Nom, le 15 septembre 2009": the author's name is allowed
     return found if len(other_words) <= max_other_words else None
 
