@@ -651,6 +651,8 @@ def _find_date(
             if title_line - i > _HEADER_REACH or (found_line.weekday and title_line - i > 2):
                 continue
             return found_line.value, "header", i
+        if first - i > _BYLINE_REACH:
+            continue  # far above the article, among menus: a date of the site, not of the article
         return found_line.value, "byline", i
     # 3. A lone date among the last lines of the page, after the article (a dateline footer).
     tail_start = max(last + 1, len(content) - 3)
@@ -662,6 +664,7 @@ def _find_date(
 
 
 _HEADER_REACH = 6  # lines above the headline where a header date may stand
+_BYLINE_REACH = 12  # lines above the first paragraph where a byline date may stand
 _EMBED_SIGNATURE = re.compile(r"\(@\w+\)")  # "— Name (@handle) January 1, 2020": an embedded tweet
 
 

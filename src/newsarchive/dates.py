@@ -74,6 +74,14 @@ _DIGIT = re.compile(r"\d")
 _WEEKDAY = re.compile(_DAYS, re.IGNORECASE)
 
 
+# Labels of dates that are not when the article was published: events, releases, deadlines.
+NOT_PUBLICATION = re.compile(
+    r"^\W*(?:termin|veranstaltung|event|release|sortie|rendez-vous|concert|match|spectacle|exposition|"
+    r"[ée]v[éè]nement|deadline|date limite|[ée]ch[ée]ance|inscriptions?|version|copyright|©)\b",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class FoundDate:
     value: str  # ISO 8601: YYYY-MM-DD or YYYY-MM-DDTHH:MM
@@ -145,7 +153,7 @@ def date_dominated(line: str, now: datetime | None = None, max_other_words: int 
     A date inside a sentence ("Le 17 novembre 2023, Sam Altman était...") leaves too many other
     words and is refused: it is an event date, not a publication date.
     """
-    if len(line) > 120 or UPDATED_CUE.search(line):
+    if len(line) > 120 or UPDATED_CUE.search(line) or NOT_PUBLICATION.match(line):
         return None
     dates = find_dates(line, now)
     if len(dates) != 1:
@@ -169,7 +177,7 @@ def after_published_cue(line: str, now: datetime | None = None) -> FoundDate | b
     if not cue and len(line) <= 160:
         inside = [m for m in _CUE_INSIDE.finditer(line) if m.start() > 0]
         cue = next((m for m in inside if find_dates(line[m.end() : m.end() + 40], now)), None)
-    if not cue:
+    if not cue or UPDATED_CUE.search(line[: cue.end()]):
         return None
     rest = line[cue.end() :]
     updated = UPDATED_CUE.search(rest)
