@@ -651,7 +651,8 @@ def _find_date(
             if title_line - i > _HEADER_REACH or (found_line.weekday and title_line - i > 2):
                 continue
             return found_line.value, "header", i
-        if first - i > _BYLINE_REACH:
+        below_headline = title_line is not None and 0 < i - title_line <= 4
+        if first - i > _BYLINE_REACH and not below_headline:
             continue  # far above the article, among menus: a date of the site, not of the article
         return found_line.value, "byline", i
     # 3. A lone date among the last lines of the page, after the article (a dateline footer).

@@ -95,14 +95,22 @@ class FoundDate:
         return date.fromisoformat(self.value[:10])
 
 
-def find_dates(text: str, now: datetime | None = None) -> list[FoundDate]:
+# After an explicit publication cue, a month name with a two-digit year is a date too
+# ("Publié le 27 Mar 20 à 9:21"); elsewhere "27 mars 20" may be anything.
+_SHORT_YEAR = re.compile(
+    rf"\b(?P<d>\d{{1,2}})(?:er)?\s+(?P<mon>{_MONTH_RE})\.?\s+(?P<y>\d{{2}})\b(?!\s*[hH:]){_TIME}",
+    re.IGNORECASE,
+)
+
+
+def find_dates(text: str, now: datetime | None = None, after_cue: bool = False) -> list[FoundDate]:
     """Every full calendar date (day, month, year) in `text` that is not in the future."""
     if not _DIGIT.search(text):
         return []  # every date form has digits: most lines of a page are done here
     limit = (now or datetime.now()).date()
     found: list[FoundDate] = []
     taken: list[tuple[int, int]] = []
-    for pattern in _PATTERNS:
+    for pattern in [*_PATTERNS, _SHORT_YEAR] if after_cue else _PATTERNS:
         for match in pattern.finditer(text):
             if any(s < match.end() and match.start() < e for s, e in taken):
                 continue
@@ -183,7 +191,7 @@ def after_published_cue(line: str, now: datetime | None = None) -> FoundDate | b
     updated = UPDATED_CUE.search(rest)
     if updated:
         rest = rest[: updated.start()]
-    dates = find_dates(rest, now)
+    dates = find_dates(rest, now, after_cue=True)
     if dates and dates[0].start < 40:
         return dates[0]
     return False
