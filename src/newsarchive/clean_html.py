@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from newsarchive import dates
-from newsarchive.clean_text import clean_text
+from newsarchive.clean_text import clean_text, is_page_furniture
 from newsarchive.textutil import fold, normalize_line
 
 _BLOCK_TAGS = {
@@ -104,9 +104,14 @@ def _tags(values: list[Any]) -> list[str]:
 
 
 def _paragraphs(text: str, title: str | None) -> str:
-    """trafilatura gives one block a line; the archive keeps paragraphs apart with a blank line."""
+    """trafilatura gives one block a line; the archive keeps paragraphs apart with a blank line.
+
+    The lines trafilatura keeps but the text-dump cleaner knows as page furniture (share and
+    subscribe prompts, comment-form labels, photo credits, links to the next article) are
+    dropped: measured on the French benchmark pages, this raises precision and costs no recall.
+    """
     lines = [normalize_line(line) for line in text.split("\n")]
-    lines = [line for line in lines if line]
+    lines = [line for line in lines if line and not is_page_furniture(line)]
     if lines and title and fold(lines[0]) == fold(title):
         lines = lines[1:]  # the body never starts with its own headline
     return "\n\n".join(lines)

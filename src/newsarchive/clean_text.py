@@ -449,6 +449,14 @@ def _is_furniture(ln: Line) -> bool:
     return ln.furniture
 
 
+def is_page_furniture(text: str) -> bool:
+    """For other cleaners' output: is this paragraph interface text, a call to action or a caption?"""
+    ln = Line(0, normalize_line(text), text)
+    if not ln.text:
+        return True
+    return _is_furniture(ln) or (ln.nwords <= 20 and not ln.prose and bool(_CAPTION.search(ln.folded)))
+
+
 def _is_boundary(content: list[Line], i: int) -> bool:
     """A heading that opens a list of other articles or a comment form: what follows is not ours.
 
