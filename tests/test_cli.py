@@ -192,7 +192,7 @@ def test_clean_command(samples: Path) -> None:
     out = invoke("clean", str(samples / "ligne-tram-brest.txt")).stdout
     assert out.startswith("Les rails sont posés") and "Articles liés" not in out
     data = json.loads(invoke("clean", str(samples / "velo-cargo-lyon.html"), "--json").stdout)
-    assert data["published"] == "2025-03-12" and data["lang"] == "fr"
+    assert data["published"] == "2025-03-12T07:45" and data["lang"] == "fr"  # the byline has the time
     explain = invoke("clean", str(samples / "ligne-tram-brest.txt"), "--explain").stdout.splitlines()
     assert explain[0] == "   1 drop before the article's first paragraph         | Brest Métropole Infos"
 
