@@ -1,6 +1,7 @@
 import csv
 import io
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def ingested(folder: Path) -> Path:
 
 def test_version_and_help() -> None:
     assert invoke("--version").stdout == f"newsarchive, version {__version__}\n"
-    for command in ("ingest", "list", "search", "show", "stats", "export", "clean"):
+    for command in ("ingest", "list", "search", "show", "stats", "export", "clean", "reclean"):
         result = invoke(command, "--help")
         assert result.exit_code == 0
         assert "Example:" in result.stdout and "--help" in result.stdout, command
@@ -203,3 +204,28 @@ def test_python_dash_m(tmp_path: Path) -> None:
 
     result = subprocess.run([sys.executable, "-m", "newsarchive", "--version"], capture_output=True, text=True)
     assert result.stdout == f"newsarchive, version {__version__}\n"
+
+
+def test_reclean_keeps_ids_and_counts_changes(ingested: Path) -> None:
+    import sqlite3
+
+    before = json.loads(invoke("export", "--format", "jsonl").stdout.splitlines()[2])
+    db = sqlite3.connect(os.environ["NEWSARCHIVE_DB"])
+    db.execute("UPDATE articles SET text = 'texte abîmé', cleaner_version = '0.0.1' WHERE id = 3")
+    db.commit()
+    db.close()
+    dry = json.loads(invoke("reclean", "--dry-run", "--json").stdout)
+    assert (dry["articles"], dry["changed"], dry["unchanged"], dry["kept"]) == (7, 1, 6, 0)
+    assert invoke("show", "3", "--json").stdout.count("texte abîmé") == 1  # a dry run changes nothing
+    done = json.loads(invoke("reclean", "--outdated", "--json").stdout)
+    assert (done["articles"], done["changed"], done["changed_fields"]) == (1, 1, {"text": 1})
+    after = json.loads(invoke("export", "--format", "jsonl").stdout.splitlines()[2])
+    assert after["id"] == 3 and after["text"] == before["text"]
+    assert after["ingested_at"] == before["ingested_at"]
+
+
+def test_clean_explain_html(samples: Path) -> None:
+    lines = invoke("clean", str(samples / "velo-cargo-lyon.html"), "--explain").stdout.splitlines()
+    assert any(line.endswith("| Accueil") and " drop page furniture" in line for line in lines)
+    assert any(" keep in trafilatura's extraction" in line and "Des tournées plus courtes" in line for line in lines)
+    assert any(" drop headline (kept as the title)" in line for line in lines)

@@ -596,6 +596,25 @@ class Archive:
         compression, data = row
         return zlib.decompress(data) if compression == "zlib" else bytes(data)
 
+    def iter_stored_inputs(self, only_outdated: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every article with what a re-clean needs: its stored input and current fields.
+
+        With `only_outdated`, only the articles made by another cleaner version than that one.
+        """
+        where = "WHERE articles.cleaner_version != :version" if only_outdated else ""
+        columns = ", ".join(f"articles.{f}" for f in ARTICLE_FIELDS)
+        cursor = self.conn.execute(
+            f"""SELECT {columns}, raw_inputs.compression, raw_inputs.data FROM articles
+                JOIN raw_inputs ON raw_inputs.article_id = articles.id {where} ORDER BY articles.id""",
+            {"version": only_outdated},
+        )
+        names = [d[0] for d in cursor.description]
+        for row in cursor:
+            record = self._article(dict(zip(names, row, strict=True)))
+            data = record.pop("data")
+            record["raw"] = zlib.decompress(data) if record.pop("compression") == "zlib" else bytes(data)
+            yield record
+
     def duplicates_of(self, article_id: int) -> list[str]:
         rows = self.conn.execute(
             "SELECT path FROM files WHERE article_id = ? AND outcome = 'duplicate' ORDER BY path",

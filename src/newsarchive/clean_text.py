@@ -76,7 +76,11 @@ _INTERFACE = [
     r"temps de lecture.*",
     r"lecture \d+ min",
     r"publie le ?:?",
-    r"telecharger\b.*", r"imprimer\b.*", r"ecouter\b.*", r"s'inscrire\b.*", r"lire la video",
+    r"telecharger\b.*",
+    r"imprimer\b.*",
+    r"ecouter\b.*",
+    r"s'inscrire\b.*",
+    r"lire la video",
     r"votre (?:nom|prenom|adresse|e-?mail|email|commentaire|message|pseudo|site)(?: e-?mail| web)?\W*(?:\(.*\))?",
     r"(?:nom|prenom|e-?mail|email|site web|commentaire|message|pseudo)\s*[*:]?(?: \(obligatoire\))?",
     r"(?:mot de passe|identifiant)(?: oublie)?\s*\??",
@@ -374,10 +378,7 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
         elif (
             title_key
             and ln.key
-            and (
-                ln.key == title_key
-                or (_ELLIPSIS_END.search(ln.text) and title_key.startswith(ln.key))
-            )
+            and (ln.key == title_key or (_ELLIPSIS_END.search(ln.text) and title_key.startswith(ln.key)))
         ):
             ln.reason = "headline"
         elif i >= related_at:

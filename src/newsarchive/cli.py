@@ -29,7 +29,8 @@ from newsarchive.archive import SORTS, Archive, ArchiveError, Filters
 from newsarchive.export import ExportError, write_csv, write_jsonl, write_txt
 from newsarchive.inputs import DEFAULT_MAX_BYTES, decode_input, discover, read_input
 from newsarchive.model import Rejected
-from newsarchive.pipeline import FileResult, Ingester, IngestOptions, process
+from newsarchive.pipeline import FileResult, Ingester, IngestOptions, process, reclean
+from newsarchive.pipeline import explain as explain_lines
 
 F = TypeVar("F", bound=Callable[..., Any])
 # trafilatura and htmldate log every page they cannot parse; our own report says it once, better.
@@ -479,7 +480,7 @@ def export(
 @version_option
 @click.argument("file", type=click.Path(dir_okay=False))
 @json_option
-@click.option("--explain", is_flag=True, help="Text dumps: print every line, kept or dropped, with the reason.")
+@click.option("--explain", is_flag=True, help="Print every line of the input, kept or dropped, with the reason.")
 @errors_handled
 def clean(file: str, json_output: bool, explain: bool) -> None:
     """Clean one file and print its body, without touching any archive.
@@ -491,13 +492,10 @@ def clean(file: str, json_output: bool, explain: bool) -> None:
     """
     try:
         raw = read_input(Path(file))
-        if explain and raw.kind == "txt":
-            from newsarchive.clean_text import clean_text
-
-            for line in clean_text(raw.text).lines:
-                if line.text:
-                    mark = "keep" if line.keep else "drop"
-                    click.echo(f"{line.n:>4} {mark} {line.reason:<44} | {render.safe(line.text)}")
+        if explain:
+            for line in explain_lines(raw):
+                mark = "keep" if line.keep else "drop"
+                click.echo(f"{line.n:>4} {mark} {line.reason:<44} | {render.safe(line.text)}")
             return
         article = process(raw, os.path.abspath(file))
     except Rejected as rejected:
@@ -506,6 +504,66 @@ def clean(file: str, json_output: bool, explain: bool) -> None:
         print_json(article.to_dict())
     else:
         click.echo(article.text)
+
+
+# ------------------------------------------------------------------ reclean
+@cli.command("reclean", context_settings=CONTEXT)
+@version_option
+@db_option
+@click.option("--outdated", is_flag=True, help="Only articles made by an older cleaner.")
+@click.option("--dry-run", is_flag=True, help="Count what would change, change nothing.")
+@json_option
+@errors_handled
+def reclean_command(db_path: str, outdated: bool, dry_run: bool, json_output: bool) -> None:
+    """Clean the stored inputs again with this version's cleaner, keeping article ids.
+
+    Run it after upgrading newsarchive: the original folder is not needed, the archive keeps
+    every input as it was ingested. An input the new cleaner rejects keeps its old article.
+
+    \b
+    Example:
+        newsarchive reclean --dry-run
+        newsarchive reclean
+    """
+    err = stderr_console()
+    with open_archive(db_path) as archive:
+        total = archive.count()
+        progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]reclean"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+            disable=not err.is_terminal or json_output,
+        )
+        task = progress.add_task("reclean", total=total)
+        with progress, archive.transaction():
+            summary = reclean(archive, outdated, dry_run, lambda _id, _outcome: progress.advance(task))
+    data = {
+        "articles": summary.articles,
+        "changed": summary.changed,
+        "unchanged": summary.unchanged,
+        "kept": summary.kept,
+        "changed_fields": dict(summary.changed_fields),
+        "reasons": dict(summary.reasons),
+        "dry_run": dry_run,
+    }
+    if json_output:
+        print_json(data)
+        return
+    verb = "would change" if dry_run else "changed"
+    err.print(
+        f"articles cleaned again: {summary.articles}; {verb}: {summary.changed}; unchanged: {summary.unchanged}; "
+        f"kept as they were: {summary.kept}",
+        markup=False,
+        highlight=False,
+    )
+    for name, count in summary.changed_fields.most_common():
+        err.print(f"  {name}: {count}", markup=False, highlight=False)
+    for reason, count in summary.reasons.most_common():
+        err.print(f"  kept: {count} × {render.safe(reason)}", markup=False, highlight=False)
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 # Bumped whenever cleaning or metadata extraction changes output, so archives can tell
 # which articles were produced by an older cleaner (and `reclean` knows what to redo).
-CLEANER_VERSION = "0.1.0"
+CLEANER_VERSION = "0.2.0"
 
 OUTCOMES = ("new", "updated", "unchanged", "duplicate", "skipped", "failed")
 

@@ -18,7 +18,7 @@ from typing import Any
 from newsarchive.archive import Archive
 from newsarchive.clean_html import HtmlResult, clean_html
 from newsarchive.clean_text import TextResult, clean_text
-from newsarchive.inputs import DEFAULT_MAX_BYTES, InputFile, Missing, RawInput, read_input
+from newsarchive.inputs import DEFAULT_MAX_BYTES, InputFile, Missing, RawInput, decode_input, read_input
 from newsarchive.language import detect_language
 from newsarchive.model import CLEANER_VERSION, OUTCOMES, Article, Rejected
 from newsarchive.textutil import normalize_line
@@ -224,3 +224,108 @@ class Ingester:
         if item is not None and rejected.settled:
             self.archive.record_file(path, item.size, item.mtime_ns, source_hash, None, "skipped")
         return FileResult(path, rejected.outcome, rejected.reason)
+
+
+# Fields a re-clean may change; the path, the input and the ids stay as they are.
+RECLEANED_FIELDS = ("title", "author", "published", "date_source", "url", "site", "lang", "tags", "text")
+
+
+@dataclass
+class RecleanSummary:
+    articles: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    kept: int = 0  # the new cleaner rejects the input or makes a duplicate: the old article stays
+    reasons: Counter[str] = field(default_factory=Counter)
+    changed_fields: Counter[str] = field(default_factory=Counter)
+
+
+def reclean(
+    archive: Archive,
+    only_outdated: bool = False,
+    dry_run: bool = False,
+    on_article: Callable[[int, str], None] | None = None,
+) -> RecleanSummary:
+    """Clean every stored input again with the current cleaner, updating articles in place.
+
+    Ids never change. An input the new cleaner rejects, or that now cleans to the text of
+    another article, keeps its old article (and is counted as kept, with the reason).
+    """
+    summary = RecleanSummary()
+    now = datetime.now()
+    stored = list(archive.iter_stored_inputs(CLEANER_VERSION if only_outdated else None))
+    for record in stored:
+        summary.articles += 1
+        article_id = int(record["id"])
+        outcome = "unchanged"
+        try:
+            raw = decode_input(record["raw"], record["path"], max(len(record["raw"]) * 100, 1 << 20))
+            article = process(raw, record["path"], now)
+        except Rejected as rejected:
+            summary.kept += 1
+            summary.reasons[f"now {rejected.outcome}: {rejected.reason}"] += 1
+            outcome = "kept"
+        else:
+            differences = [name for name in RECLEANED_FIELDS if getattr(article, name) != record[name]]
+            digest = content_hash(article.text)
+            owner = archive.article_id_for_content(digest)
+            if owner is not None and owner != article_id:
+                summary.kept += 1
+                summary.reasons[f"now the same text as article {owner}"] += 1
+                outcome = "kept"
+            elif differences or record["cleaner_version"] != CLEANER_VERSION:
+                if differences:
+                    summary.changed += 1
+                    summary.changed_fields.update(differences)
+                    outcome = "changed"
+                else:
+                    summary.unchanged += 1
+                if not dry_run:
+                    archive.save_article(article, digest, raw.source_hash, raw.data, CLEANER_VERSION, article_id)
+            else:
+                summary.unchanged += 1
+        if on_article:
+            on_article(article_id, outcome)
+    return summary
+
+
+@dataclass
+class ExplainedLine:
+    n: int
+    keep: bool
+    reason: str
+    text: str
+
+
+def explain(raw: RawInput, now: datetime | None = None) -> list[ExplainedLine]:
+    """Every non-blank line of the input as the cleaner saw it, kept or dropped, and why.
+
+    A text dump is explained line by line by the text cleaner. An HTML page is explained on
+    its visible text (one block a line): a line is kept when it is in the body trafilatura
+    extracted, dropped either by trafilatura or by our furniture rules.
+    """
+    now = now or datetime.now()
+    if raw.kind != "html":
+        return [ExplainedLine(ln.n, ln.keep, ln.reason, ln.text) for ln in clean_text(raw.text, now).lines if ln.text]
+    from newsarchive.clean_html import html_to_text
+    from newsarchive.clean_text import is_page_furniture
+
+    result = clean_html(raw.text, now)
+    rendered = clean_text(html_to_text(raw.text), now)
+    if result.fallback:
+        return [ExplainedLine(ln.n, ln.keep, ln.reason, ln.text) for ln in rendered.lines if ln.text]
+    body = normalize_line(" ".join(result.text.split()))
+    paragraphs = set(result.text.split("\n\n"))
+    explained = []
+    for ln in rendered.lines:
+        if not ln.text:
+            continue
+        if ln.text == result.title:
+            explained.append(ExplainedLine(ln.n, False, "headline (kept as the title)", ln.text))
+        elif ln.text in paragraphs or (ln.nwords >= 5 and ln.text in body):
+            explained.append(ExplainedLine(ln.n, True, "in trafilatura's extraction", ln.text))
+        elif is_page_furniture(ln.text):
+            explained.append(ExplainedLine(ln.n, False, "page furniture (French rules)", ln.text))
+        else:
+            explained.append(ExplainedLine(ln.n, False, "not in trafilatura's extraction", ln.text))
+    return explained
