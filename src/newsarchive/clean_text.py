@@ -540,7 +540,7 @@ def _main_span(content: list[Line]) -> tuple[int, int, int | None]:
             other, start, end = _best_run(weights, lo, hi)
             if other >= total / 3 and not any(min(start, first) < b < max(end, last) for b in boundaries):
                 first, last, total, changed = min(first, start), max(last, end), total + other, True
-    after = next((b for b in boundaries if b > last), None)
+    after = min((b for b in boundaries if b > last), default=None)
     return first, last, after
 
 
