@@ -112,3 +112,76 @@ def test_dumps_in_other_languages_keep_their_article() -> None:
         "Neue Öffnungszeiten",  # a German subheading, not a name: nouns are capitalised there
         "Der Park wird künftig um Mitternacht geschlossen, damit die Anwohner in der Nacht mehr Ruhe haben.",
     ]
+
+
+P1 = "La municipalité a présenté mardi soir son plan pour rénover les écoles du centre, un chantier attendu depuis des années par les parents d'élèves."
+P2 = "Les travaux commenceront par le groupe scolaire Jean-Moulin, dont la toiture fuit depuis l'hiver dernier, et se poursuivront pendant trois ans."
+P3 = "Le coût total est estimé à douze millions d'euros, financés pour moitié par la commune et pour le reste par le département et la région."
+P4 = "Les associations de parents saluent un projet ambitieux mais demandent à être consultées avant chaque étape, notamment pour les cantines."
+
+
+def test_an_article_split_by_an_advert_is_kept_whole() -> None:
+    ads = "\n".join(["Publicité", "Offres du moment", "Voyages", "Immobilier", "Emploi", "Annonces", "Jeux"])
+    dump = f"Les écoles du centre seront rénovées\n{P1}\n{P2}\n{ads}\n{P3}\n{P4}\n"
+    assert clean_text(dump, NOW).text.split("\n\n") == [P1, P2, P3, P4]
+
+
+def test_teasers_and_comments_after_the_article_are_dropped() -> None:
+    teasers = "\n".join(
+        [
+            "À lire aussi",
+            "Le marché de Noël s'installe place de la République",
+            "Les commerçants du centre-ville espèrent une saison meilleure que l'an dernier, malgré les travaux.",
+            "Une nouvelle ligne de bus pour desservir la zone industrielle",
+            "La ligne 12 reliera la gare à la zone industrielle toutes les vingt minutes à partir de janvier.",
+        ]
+    )
+    comments = "\n".join(
+        [
+            "3 commentaires",
+            "Marcel",
+            "Il était temps que la mairie s'occupe enfin de nos écoles, mes enfants ont eu froid tout l'hiver dernier.",
+        ]
+    )
+    dump = f"Les écoles du centre seront rénovées\n{P1}\n{P2}\n{P3}\n{P4}\n{teasers}\n{comments}\n"
+    assert clean_text(dump, NOW).text.split("\n\n") == [P1, P2, P3, P4]
+
+
+def test_calls_to_action_and_glued_inline_links() -> None:
+    newsletter = "Recevez chaque matin l'essentiel de l'actualité en vous inscrivant gratuitement à notre newsletter."
+    glued = (
+        "À LIRE AUSSI Le budget voté hier soirLa mairie rappelle que les travaux seront menés pendant les vacances "
+        "scolaires pour ne pas gêner les cours, et que les familles seront prévenues un mois avant chaque fermeture."
+    )
+    dump = f"Les écoles du centre seront rénovées\n{P1}\n{newsletter}\n{P2}\n{glued}\n{P3}\n"
+    paragraphs = clean_text(dump, NOW).text.split("\n\n")
+    assert newsletter not in paragraphs
+    assert glued in paragraphs  # the link ran into the next paragraph: the paragraph must stay
+
+
+def test_standfirst_between_headline_and_body_is_kept() -> None:
+    standfirst = "Le chantier, évalué à douze millions d'euros, durera trois ans."
+    furniture = "\n".join(
+        ["Par Anne Dubois", "Publié le 3 mars 2024", "Partager", "Facebook", "Twitter", "Copier le lien", "Imprimer"]
+    )
+    menu = "\n".join(["Accueil", "Politique", "Société", "Sport", "Culture", "Météo", "Jeux", "Annonces"])
+    dump = f"{menu}\nLes écoles du centre seront rénovées\n{standfirst}\n{furniture}\n{P1}\n{P2}\n{P3}\n"
+    result = clean_text(dump, NOW)
+    assert result.text.split("\n\n") == [standfirst, P1, P2, P3]
+    assert (result.published, result.date_source) == ("2024-03-03", "byline")
+
+
+def test_dates_that_are_not_the_publication_date() -> None:
+    body = f"{P1}\n{P2}\n{P3}\n"
+    widget = "Jeudi 9 novembre 2023\n" + "\n".join(
+        ["Accueil", "Politique", "Société", "Sport", "Culture", "Météo", "Jeux", "Annonces"]
+    )
+    assert clean_text(f"{widget}\nLes écoles du centre seront rénovées\n{body}", NOW).published is None
+    tweet = "— Marie Martin (@mariemartin) March 3, 2024"
+    assert clean_text(f"Les écoles du centre seront rénovées\n{tweet}\n{body}", NOW).published is None
+    english = ENGLISH.replace(
+        "Town council approves the new library\n", "Town council approves the new library\n06/01/2020\n"
+    )
+    assert clean_text(english, NOW).published is None  # June 1st or January 6th: no guess
+    agenda = "\n".join(["12/01/2024 Concert", "19/01/2024 Théâtre", "26/01/2024 Cinéma"])
+    assert clean_text(f"Les écoles du centre seront rénovées\n{agenda}\n{body}", NOW).published is None

@@ -371,6 +371,8 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
     headline_at = next((i for i, ln in enumerate(content) if title_key and ln.key == title_key), title_line)
     published, date_source, date_line = _find_date(content, first, last, related_at, headline_at, now, lang)
 
+    in_long_run = _long_runs(content)
+    under_heading = _under_related_heading(content)
     for i, ln in enumerate(content):
         folded = ln.folded
         if i == date_line:
@@ -415,6 +417,10 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
             ln.reason = "a name alone (caption or credit)"
         elif _ELLIPSIS_END.search(ln.text) and not ln.prose:
             ln.reason = "truncated teaser"
+        elif under_heading[i]:
+            ln.reason = "link under a related-articles heading"
+        elif in_long_run[i] and ln.nwords < 8 and not _LIST_ITEM.search(ln.text):
+            ln.reason = "one of many short lines in a row (a menu or an advert)"
         else:
             ln.keep, ln.reason = True, "short line inside the article (subheading or list item)"
 
@@ -430,6 +436,7 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
     )
 
 
+_BOUNDARY_COST = -60.0
 _ARTICLE_SIZE = 150.0  # words of prose: what a short news article at least has
 _STANDFIRST_REACH = 8  # lines after the headline where a standfirst may stand (byline, date, share buttons)
 
@@ -456,6 +463,45 @@ def is_page_furniture(text: str) -> bool:
     if not ln.text:
         return True
     return _is_furniture(ln) or (ln.nwords <= 20 and not ln.prose and bool(_CAPTION.search(ln.folded)))
+
+
+# A list item of the article: a bullet, a number, a lowercase start or a trailing comma.
+_LIST_ITEM = re.compile(r"^\s*(?:[•·▪◦*–—-]|\d+[.)/-]|[a-zà-ÿ])|[,;:]\s*$")
+_LONG_RUN = 4  # short lines in a row from which a run is a menu, not subheadings
+
+
+def _under_related_heading(content: list[Line]) -> list[bool]:
+    """For each line: does it follow a related-articles heading, before any paragraph?"""
+    flags = [False] * len(content)
+    inside = False
+    for i, ln in enumerate(content):
+        if ln.prose:
+            inside = False
+        elif inside:
+            flags[i] = True
+        if _is_boundary(content, i):
+            inside = True
+    return flags
+
+
+def _long_runs(content: list[Line]) -> list[bool]:
+    """For each line: is it in a run of several non-prose lines in a row?"""
+    flags = [False] * len(content)
+    start = 0
+    for i in range(len(content) + 1):
+        if i == len(content) or content[i].prose:
+            if i - start >= _LONG_RUN:
+                for j in range(start, i):
+                    flags[j] = True
+            start = i + 1
+    return flags
+
+
+def _reads_as_article(content: list[Line], start: int, end: int) -> bool:
+    """Do the prose lines of this run mostly follow other prose lines, as in an article?"""
+    prose = [i for i in range(start, end + 1) if content[i].prose]
+    followed = sum(1 for i in prose if i > start and content[i - 1].prose)
+    return len(prose) >= 3 and followed >= len(prose) / 2
 
 
 def _is_boundary(content: list[Line], i: int) -> bool:
@@ -519,6 +565,8 @@ def _main_span(content: list[Line]) -> tuple[int, int, int | None]:
     """
     boundaries = {i for i in range(len(content)) if _is_boundary(content, i)}
     weights = _weights(content)
+    for b in boundaries:
+        weights[b] = _BOUNDARY_COST  # the body does not run on into a list of other articles
     # After a related-articles heading that follows an article-sized run of prose, prose is most
     # likely the teasers of other articles: it counts for less (never for nothing).
     prose_before = 0.0
@@ -538,7 +586,12 @@ def _main_span(content: list[Line]) -> tuple[int, int, int | None]:
         changed = False
         for lo, hi in ((0, first), (last + 1, len(content))):
             other, start, end = _best_run(weights, lo, hi)
-            if other >= total / 3 and not any(min(start, first) < b < max(end, last) for b in boundaries):
+            if other < total / 3:
+                continue
+            crossed = any(min(start, first) < b < max(end, last) for b in boundaries)
+            # Across a related-articles heading only when what lies beyond reads as the rest of
+            # the article (paragraphs following paragraphs), not as teasers (title, blurb, title...).
+            if not crossed or _reads_as_article(content, start, end):
                 first, last, total, changed = min(first, start), max(last, end), total + other, True
     after = min((b for b in boundaries if b > last), default=None)
     return first, last, after
