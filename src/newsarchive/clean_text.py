@@ -278,8 +278,17 @@ def _fold_word(word: str) -> str:
     return fold(word).rsplit("'", 1)[-1].rsplit("’", 1)[-1]
 
 
+@lru_cache(maxsize=100_000)
+def _word_forms(word: str) -> tuple[str, ...]:
+    """The folded word and, for an elided form (l’école, aujourd’hui), its tail as well."""
+    full = fold(word).replace("’", "'")
+    tail = full.rsplit("'", 1)[-1]
+    return (tail,) if tail == full else (tail, full)
+
+
 def _is_stop(word: str, stops: frozenset[str]) -> bool:
-    return _fold_word(word) in stops or (("'" in word or "’" in word) and fold(word) in stops)
+    forms = _word_forms(word)
+    return forms[0] in stops or (len(forms) > 1 and forms[1] in stops)
 
 
 def is_prose(text: str, stops: frozenset[str] | None = None, words: list[str] | None = None) -> bool:
