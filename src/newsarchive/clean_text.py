@@ -606,6 +606,10 @@ def _main_span(content: list[Line]) -> tuple[int, int, int | None]:
     return first, last, after
 
 
+# "Tags: ...", "Catégorie : ...", "Par ...": a labelled line is metadata, never the headline.
+_LABELLED = re.compile(r"^(?:tags?|mots-?cles|categories?|rubriques?|sujets?|themes?|keywords|par|by|source)\s*:")
+
+
 def _find_title(content: list[Line], first: int) -> tuple[str | None, int | None]:
     """The headline: a full headline-like line before the first paragraph, repeated ones first."""
     head = content[:first] if first < len(content) else content[:10]
@@ -615,7 +619,7 @@ def _find_title(content: list[Line], first: int) -> tuple[str | None, int | None
     best: tuple[float, int] | None = None
     for i, ln in enumerate(head):
         text = ln.text
-        if not _headline_like(text) or _is_furniture(ln) or dates.find_dates(text):
+        if not _headline_like(text) or _is_furniture(ln) or _LABELLED.match(ln.folded) or dates.find_dates(text):
             continue
         truncated = bool(_ELLIPSIS_END.search(text))
         # A breadcrumb glues labels to the headline ("ActualitésIntelligence Artificielle...").
