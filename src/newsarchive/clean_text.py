@@ -152,7 +152,8 @@ _CTA = re.compile(
     r"\b(?:newsletters?|inscri(?:vez|re|ption|vant|t)|abonn(?:ez|ement|ements|e|er|es|es-vous)|s'identifier|"
     r"identifiez-vous|connectez-vous|se connecter|conditions generales|donnees personnelles|cookies?|"
     r"essai gratuit|sans engagement|offre (?:speciale|limitee|decouverte|d'essai)|\d+(?:[.,]\d+)? ?€ ?(?:/|par) ?mois|"
-    r"telecharge[rz]|cliquez|partagez|reagissez|commentez|votre avis|vos avis|articles? gratuits?)\b"
+    r"telecharge[rz]|cliquez|partagez|reagissez|commentez|votre avis|vos avis|articles? gratuits?|"
+    r"adresse e-?mail|mot de passe|identifiants?|veuillez|renseignez)\b"
 )
 _PREV_NEXT = re.compile(r"^\W*(?:article |billet |post )?(?:precedent|suivant|previous|next)\b")
 _READER = re.compile(r"\b(?:vous|votre|vos)\b|^(?:\w+ez)\b|€")
@@ -366,7 +367,7 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
     first, last, boundary = _main_span(content)
     related_at = boundary if boundary is not None and boundary > last else len(content)
 
-    title, title_line = _find_title(content, first)
+    title, title_line = _find_title(content, first, last, stops)
     title_key = _title_key(title) if title else None
 
     # The author's box after the body (a name, the name glued to a link, a first-person bio).
@@ -610,23 +611,60 @@ def _main_span(content: list[Line]) -> tuple[int, int, int | None]:
 _LABELLED = re.compile(r"^(?:tags?|mots-?cles|categories?|rubriques?|sujets?|themes?|keywords|par|by|source)\s*:")
 
 
-def _find_title(content: list[Line], first: int) -> tuple[str | None, int | None]:
-    """The headline: a full headline-like line before the first paragraph, repeated ones first."""
-    head = content[:first] if first < len(content) else content[:10]
-    keys: dict[str, int] = {}
-    for ln in head:
-        keys[ln.key] = keys.get(ln.key, 0) + 1
+def _find_title(
+    content: list[Line], first: int, last: int = -1, stops: frozenset[str] = frozenset()
+) -> tuple[str | None, int | None]:
+    """The headline: the best headline-like line shortly before the article's first paragraph.
+
+    Evidence, each general to news pages: closeness to the first paragraph (bylines, dates and
+    share buttons stand between, menus stand far above), a headline's length, sentence case,
+    repetition above the article (the page title, a breadcrumb) but not after it (site names
+    repeat in footers), and a full version over a truncated one. The first line of the body is
+    a candidate too: a question headline reads like prose.
+    """
+    end = first if first < len(content) else min(len(content), 10)
+    candidates = list(range(max(0, end - 60), end))
+    opening = content[end] if end < len(content) else None
+    if opening is not None and opening.nwords <= 20 and not re.search(r"[.;:,»”\"]\s*$", opening.text):
+        candidates.append(end)  # a question headline ("... près de chez vous ?") reads like prose
+    before: dict[str, int] = {}
+    after: set[str] = set()
+    for i, ln in enumerate(content):
+        if i <= end:
+            before[ln.key] = before.get(ln.key, 0) + 1
+        elif i > max(last, end):
+            after.add(ln.key)
+    # The words the article is about: headlines share them, menus and form prompts do not.
+    topic: set[str] = set()
+    for ln in content[end : max(end + 1, last + 1)]:
+        if ln.prose:
+            topic.update(w for w in map(_fold_word, ln.words) if w not in stops and len(w) > 2)
+            if len(topic) > 150:
+                break
     best: tuple[float, int] | None = None
-    for i, ln in enumerate(head):
+    for i in candidates:
+        ln = content[i]
         text = ln.text
-        if not _headline_like(text) or _is_furniture(ln) or _LABELLED.match(ln.folded) or dates.find_dates(text):
+        if (
+            not _headline_like(text)
+            or text.endswith(":")
+            or _is_furniture(ln)
+            or _LABELLED.match(ln.folded)
+            or dates.find_dates(text)
+        ):
             continue
-        truncated = bool(_ELLIPSIS_END.search(text))
-        # A breadcrumb glues labels to the headline ("ActualitésIntelligence Artificielle...").
-        glued = _glued(text)
-        score = 2.0 * (keys[_title_key(text)] - 1) + (0 if truncated else 3) - 2 * glued
-        # The headline is usually the last headline-like line before the article.
-        score += min(len(_words(text)), 15) / 15 + i / len(head)
+        words = ln.words
+        lower = sum(1 for w in words if w[:1].islower()) / len(words)
+        score = 3.0 * (1 - min(end - i, 30) / 30)  # close to the article
+        score += 1.5 if 5 <= len(words) <= 25 else 0.5 if len(words) >= 3 else 0.0
+        score += 1.0 if lower >= 0.3 else 0.0  # sentence case, as French headlines are written
+        score += 1.5 if before.get(ln.key, 0) > 1 else 0.0
+        score -= 2.0 if ln.key in after else 0.0
+        score -= 2.0 if _ELLIPSIS_END.search(text) else 0.0
+        score -= 2.0 * _glued(text)  # a breadcrumb glued to the headline
+        own = {w for w in map(_fold_word, words) if w not in stops and len(w) > 2}
+        if own and topic:
+            score += 4.0 * len(own & topic) / len(own)
         if best is None or score > best[0]:
             best = (score, i)
     if best is None:
