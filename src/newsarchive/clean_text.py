@@ -159,7 +159,7 @@ _PREV_NEXT = re.compile(r"^\W*(?:article |billet |post )?(?:precedent|suivant|pr
 _READER = re.compile(r"\b(?:vous|votre|vos)\b|^(?:\w+ez)\b|€")
 _SENTENCE_END = re.compile(r"[.!?…»”\"')\]:;]\s*$")
 _ELLIPSIS_END = re.compile(r"(?:\.\.\.|…)\s*$")
-_WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_WORDS = re.compile(r"[^\W\d_][\w'’-]*")  # a word starts with a letter
 _URL = re.compile(r"https?://|www\.", re.IGNORECASE)
 _HASHTAGS = re.compile(r"#([\w-]+)")
 _AUTHOR_CUE = re.compile(
@@ -311,7 +311,8 @@ def is_prose(text: str, stops: frozenset[str] | None = None, words: list[str] | 
     if not ended and len(words) < 25:
         return False  # paragraphs that lost their final punctuation are long; headlines are not
     stops = stop_words() if stops is None else stops
-    ratio = sum(1 for w in words if _is_stop(w, stops)) / len(words) if stops else 1.0
+    sample = words[:40]  # the share of stop words is settled after a sentence or two
+    ratio = sum(1 for w in sample if _is_stop(w, stops)) / len(sample) if stops else 1.0
     return ratio >= (0.2 if ended else 0.25)
 
 
