@@ -349,6 +349,7 @@ def _is_name_caption(text: str, stops: frozenset[str] | None = None, min_words: 
 
 
 def clean_text(raw: str, now: datetime | None = None) -> TextResult:
+    """Clean a text dump: the article's paragraphs, its metadata, and a reason for every line."""
     lines = [Line(n, normalize_line(r), r) for n, r in enumerate(raw.split("\n"), 1)]
     content = [ln for ln in lines if ln.text]
     for ln in lines:
@@ -366,7 +367,7 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
         # A line the page repeats word for word is a headline or a label, not a paragraph.
         ln.prose = counts[ln.key] == 1 and is_prose(ln.text, stops, ln.words)
     first, last, boundary = _main_span(content)
-    related_at = boundary if boundary is not None and boundary > last else len(content)
+    related_at = len(content) if boundary is None else boundary
 
     title, title_line = _find_title(content, first, last, stops)
     title_key = _title_key(title) if title else None
@@ -420,13 +421,13 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
             ln.reason = "hashtags"
         elif ln.prose:
             ln.keep, ln.reason = True, "prose"
-        elif not _words(ln.text):
+        elif not ln.words:
             ln.reason = "no words"
-        elif not ln.prose and ln.nwords <= 20 and _CAPTION.search(folded):
+        elif ln.nwords <= 20 and _CAPTION.search(folded):
             ln.reason = "photo caption or credit"
         elif lang not in _NOUNS_CAPITALISED and _is_name_caption(ln.text, stops, min_words=2):
             ln.reason = "a name alone (caption or credit)"
-        elif _ELLIPSIS_END.search(ln.text) and not ln.prose:
+        elif _ELLIPSIS_END.search(ln.text):
             ln.reason = "truncated teaser"
         elif under_heading[i]:
             ln.reason = "link under a related-articles heading"
