@@ -100,13 +100,23 @@ def test_search_ranks_title_above_body_and_highlights(tmp_path: Path) -> None:
         assert "\x02digue\x03" in hits[1]["snippet"]
 
 
-@pytest.mark.parametrize("query", ['"open', "AND", "title:", "*", "foo:bar", "NEAR(", "   "])
-def test_bad_queries_raise_a_clear_error(tmp_path: Path, query: str) -> None:
+@pytest.mark.parametrize("query", ["*", "   ", "le la et", "-sécurité", '""'])
+def test_queries_with_nothing_to_find_raise_a_clear_error(tmp_path: Path, query: str) -> None:
     with Archive(tmp_path / "a.db") as archive:
         add(archive, 1)
         with pytest.raises(QuerySyntaxError) as caught:
             archive.search(query)
         assert caught.value.hint
+
+
+@pytest.mark.parametrize(
+    "query", ['"sécurité', "AND sécurité", "title:", "foo:bar sécurité", "NEAR(sécurité", "sécurité)"]
+)
+def test_fts_syntax_is_searched_literally(tmp_path: Path, query: str) -> None:
+    with Archive(tmp_path / "a.db") as archive:
+        add(archive, 1)
+        hits = archive.search(query)
+        assert isinstance(hits, list)
 
 
 def test_filters_and_sorting(tmp_path: Path) -> None:

@@ -118,13 +118,19 @@ def test_search(ingested: Path) -> None:
     assert json.loads(invoke("search", "tramway", "--json", "--lang", "en").stdout) == []
 
 
-@pytest.mark.parametrize("query", ['"open', "AND", "foo:bar"])
-def test_search_syntax_errors_are_one_clear_message(ingested: Path, query: str) -> None:
-    result = invoke("search", query)
+@pytest.mark.parametrize("query", ['"open', "AND", "foo:bar", "NEAR(", "title:"])
+def test_search_never_fails_on_syntax(ingested: Path, query: str) -> None:
+    result = invoke("search", query, "--json")
+    assert result.exit_code == 0
+    assert isinstance(json.loads(result.stdout), list)
+
+
+def test_search_with_nothing_to_find_is_one_clear_message(ingested: Path) -> None:
+    result = invoke("search", "le la")
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
-    assert lines[0].startswith(f"Error: cannot understand the search query {query!r}")
-    assert lines[1] == """Put words in double quotes to search them literally, e.g. newsarchive search '"AND"'."""
+    assert lines[0].startswith("Error: the query has no word to search for")
+    assert lines[1] == 'Search words, "a phrase", a OR b, -word, prefix*, title:word, author:name.'
 
 
 def test_show(ingested: Path) -> None:

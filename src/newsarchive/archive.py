@@ -8,6 +8,7 @@ FTS5 table named and wired the way sqlite-utils' `enable_fts(create_triggers=Tru
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sqlite3
@@ -21,6 +22,10 @@ from typing import Any
 
 import sqlite_utils
 
+from newsarchive.analysis import ANALYZER_VERSION, analyze
+from newsarchive.query import Query, QueryError
+from newsarchive.query import parse as parse_query
+from newsarchive.snippets import snippet as make_snippet
 from newsarchive.model import Article
 
 APPLICATION_ID = 0x4E415243  # "NARC": marks the file as a newsarchive archive
@@ -186,6 +191,34 @@ def m001_initial(conn: sqlite3.Connection) -> None:
         conn.execute(sql)
 
 
+@migration
+def m002_search_index(conn: sqlite3.Connection) -> None:
+    """The French search index: stemmed, stop words out, no copy of the text (contentless)."""
+    conn.execute(
+        """CREATE VIRTUAL TABLE search_index USING fts5 (
+             title, text, content='', tokenize='unicode61 remove_diacritics 0', prefix='2 3'
+           )"""
+    )
+    conn.execute("CREATE VIRTUAL TABLE search_terms USING fts5vocab(search_index, 'row')")
+    conn.execute("CREATE TABLE search_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+    conn.execute("CREATE TABLE search_cache (term TEXT PRIMARY KEY, generation INTEGER NOT NULL, hits TEXT NOT NULL)")
+    _fill_search_index(conn)
+
+
+def _fill_search_index(conn: sqlite3.Connection) -> None:
+    conn.execute("INSERT INTO search_index (search_index) VALUES ('delete-all')")
+    rows = conn.execute("SELECT id, title, text FROM articles")
+    conn.executemany(
+        "INSERT INTO search_index (rowid, title, text) VALUES (?, ?, ?)",
+        ((i, analyze(title or ""), analyze(text or "")) for i, title, text in rows.fetchall()),
+    )
+    conn.execute(
+        "INSERT OR REPLACE INTO search_state (key, value) VALUES ('analyzer', ?), ('generation', 0)",
+        (ANALYZER_VERSION,),
+    )
+    conn.execute("DELETE FROM search_cache")
+
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -256,15 +289,13 @@ SORTS = {
     "ingested": "articles.id DESC",
     "id": "articles.id",
 }
-_FTS_QUERY_ERRORS = (
-    "fts5",
-    "syntax error",
-    "unterminated string",
-    "no such column",
-    "malformed MATCH",
-    "unknown special query",
-)
-SNIPPET_START, SNIPPET_END = "\x02", "\x03"  # markers around matched words in snippets
+TOP_CACHE_SIZE = 200  # hits kept for a very common term
+COMMON_SHARE = 0.2  # a term in this share of the articles or more is "very common"
+SIMILAR_TERMS = 15  # distinctive terms an article is compared by
+
+
+def _no_filters(filters: Filters | None) -> bool:
+    return filters is None or not any((filters.since, filters.until, filters.lang, filters.site))
 
 
 class Archive:
@@ -281,6 +312,7 @@ class Archive:
             conn.execute("PRAGMA busy_timeout = 30000")
             conn.execute("PRAGMA foreign_keys = ON")
             self._migrate()
+            self._check_search_index()
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 conn.execute("PRAGMA journal_mode = WAL")  # readers work while an ingest writes
         except sqlite3.DatabaseError as exc:
@@ -325,6 +357,31 @@ class Archive:
                 step(conn)
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 conn.execute(f"PRAGMA user_version = {number}")
+
+    def _check_search_index(self) -> None:
+        """Rebuild the search index when this version analyses text differently."""
+        row = self.conn.execute("SELECT value FROM search_state WHERE key = 'analyzer'").fetchone()
+        if row is None or row[0] != ANALYZER_VERSION:
+            self.reindex()
+
+    def reindex(self) -> int:
+        """Build the search index again from the articles (after another tool changed them)."""
+        with self.transaction():
+            _fill_search_index(self.conn)
+        return self.count()
+
+    def _index(self, article_id: int, title: str | None, text: str, delete: bool = False) -> None:
+        if delete:
+            self.conn.execute(
+                "INSERT INTO search_index (search_index, rowid, title, text) VALUES ('delete', ?, ?, ?)",
+                (article_id, analyze(title or ""), analyze(text)),
+            )
+        else:
+            self.conn.execute(
+                "INSERT INTO search_index (rowid, title, text) VALUES (?, ?, ?)",
+                (article_id, analyze(title or ""), analyze(text)),
+            )
+        self.conn.execute("UPDATE search_state SET value = value + 1 WHERE key = 'generation'")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -431,9 +488,16 @@ class Archive:
                 marks = ", ".join(f":{k}" for k in values)
                 cursor = self.conn.execute(f"INSERT INTO articles ({columns}) VALUES ({marks})", values)
                 article_id = int(cursor.lastrowid or 0)
+                self._index(article_id, article.title, article.text)
             else:
+                old_title, old_text = self.conn.execute(
+                    "SELECT title, text FROM articles WHERE id = ?", (article_id,)
+                ).fetchone()
                 sets = ", ".join(f"{k} = :{k}" for k in values)
                 self.conn.execute(f"UPDATE articles SET {sets} WHERE id = :id", {**values, "id": article_id})
+                if (old_title, old_text) != (article.title, article.text):
+                    self._index(article_id, old_title, old_text, delete=True)
+                    self._index(article_id, article.title, article.text)
             self.conn.execute(
                 """INSERT INTO raw_inputs (article_id, compression, size, data) VALUES (?, 'zlib', ?, ?)
                    ON CONFLICT (article_id) DO UPDATE SET compression = excluded.compression,
@@ -444,7 +508,11 @@ class Archive:
 
     def delete_article(self, article_id: int) -> None:
         with self.transaction():
+            row = self.conn.execute("SELECT title, text FROM articles WHERE id = ?", (article_id,)).fetchone()
+            if row is None:
+                return
             self.conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+            self._index(article_id, row[0], row[1], delete=True)
 
     def start_run(self, inputs: list[str], options: dict[str, Any]) -> int:
         with self.transaction():
@@ -532,6 +600,35 @@ class Archive:
     ) -> list[dict[str, Any]]:
         return list(self.iter_search(query, filters, limit, offset, sort, with_text))
 
+    def _parse(self, query: str) -> Query:
+        try:
+            return parse_query(query)
+        except QueryError as exc:
+            raise QuerySyntaxError(
+                f"{exc}.", hint='Search words, "a phrase", a OR b, -word, prefix*, title:word, author:name.'
+            ) from None
+
+    def _search_sql(
+        self, parsed: Query, filters: Filters | None, select: str, order: str | None, paged: bool
+    ) -> tuple[str, dict[str, Any]]:
+        clauses, params = (filters or Filters()).where()
+        for n, name in enumerate(parsed.authors):
+            clauses.append(f"articles.author LIKE :author{n}")
+            params[f"author{n}"] = f"%{name}%"
+        if parsed.fts:
+            source = "search_index JOIN articles ON articles.id = search_index.rowid"
+            clauses.insert(0, "search_index MATCH :fts")
+            params["fts"] = parsed.fts
+        else:
+            source = "articles"
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = f"SELECT {select} FROM {source} {where}"
+        if order:
+            sql += f" ORDER BY {order}"
+        if paged:
+            sql += " LIMIT :limit OFFSET :offset"
+        return sql, params
+
     def iter_search(
         self,
         query: str,
@@ -541,42 +638,116 @@ class Archive:
         sort: str = "relevance",
         with_text: bool = False,
     ) -> Iterator[dict[str, Any]]:
-        """Ranked full-text hits (bm25, title weighted above the body), each with a snippet."""
-        if not query.strip():
-            raise QuerySyntaxError(
-                "the search query is empty.", hint='Give words to search for, e.g. "intelligence artificielle".'
-            )
-        clauses, params = (filters or Filters()).where()
-        clauses.insert(0, "articles_fts MATCH :query")
-        columns = ", ".join(f"articles.{f}" for f in ARTICLE_FIELDS if with_text or f != "text")
-        order = "score" if sort == "relevance" else SORTS.get(sort, SORTS["newest"])
-        sql = f"""
-            SELECT {columns},
-                   snippet(articles_fts, 1, '{SNIPPET_START}', '{SNIPPET_END}', '…', 24) AS snippet,
-                   bm25(articles_fts, 5.0, 1.0) AS score
-            FROM articles_fts JOIN articles ON articles.id = articles_fts.rowid
-            WHERE {" AND ".join(clauses)}
-            ORDER BY {order} LIMIT :limit OFFSET :offset"""
-        params.update(query=query, limit=-1 if limit is None else limit, offset=offset)
-        try:
-            cursor = self.conn.execute(sql, params)
-            names = [d[0] for d in cursor.description]
+        """Ranked hits (bm25 over the stemmed index, title weighted 5 to 1), each with a snippet.
+
+        A one-word query on a word found in a large share of the archive is answered from a
+        cached top list (kept until the next write), since ranking every matching row is what
+        costs there.
+        """
+        parsed = self._parse(query)
+        columns = ", ".join(f"articles.{f}" for f in ARTICLE_FIELDS)
+        relevance = sort == "relevance" and bool(parsed.fts)
+        if relevance:
+            select = f"{columns}, bm25(search_index, 5.0, 1.0) AS score"
+            order = "score"
+        else:
+            select = f"{columns}, NULL AS score"
+            order = SORTS.get(sort, SORTS["newest"])
+        rows: Iterator[dict[str, Any]] | None = None
+        if relevance and parsed.single_term and not parsed.authors and _no_filters(filters):
+            rows = self._cached_top(parsed, columns, limit, offset)
+        if rows is None:
+            sql, params = self._search_sql(parsed, filters, select, order, paged=True)
+            params.update(limit=-1 if limit is None else limit, offset=offset)
+            rows = self._stream(sql, params)
+        for row in rows:
+            row["snippet"] = make_snippet(row["text"] or "", parsed.highlight, parsed.prefixes)
+            if not with_text:
+                row.pop("text", None)
+            yield row
+
+    def _stream(self, sql: str, params: dict[str, Any] | list[Any]) -> Iterator[dict[str, Any]]:
+        cursor = self.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        rows = cursor.fetchmany(200)
+        while rows:
+            for row in rows:
+                yield self._article(dict(zip(names, row, strict=True)))
             rows = cursor.fetchmany(200)
-            while rows:
-                for row in rows:
-                    yield self._article(dict(zip(names, row, strict=True)))
-                rows = cursor.fetchmany(200)
-        except sqlite3.OperationalError as exc:
-            message = str(exc)
-            if any(m in message for m in _FTS_QUERY_ERRORS):
-                raise QuerySyntaxError(
-                    f"cannot understand the search query {query!r} ({message}).",
-                    hint="""Put words in double quotes to search them literally, e.g. newsarchive search '"AND"'.""",
-                ) from None
-            raise
+
+    def _cached_top(
+        self, parsed: Query, columns: str, limit: int | None, offset: int
+    ) -> Iterator[dict[str, Any]] | None:
+        """The top hits of a very common term, from the cache; None when the query is not one."""
+        wanted = (limit if limit is not None else 10**9) + offset
+        if wanted > TOP_CACHE_SIZE:
+            return None
+        term = parsed.single_term.strip('"') if parsed.single_term else ""
+        row = self.conn.execute("SELECT doc FROM search_terms WHERE term = ?", (term,)).fetchone()
+        total = self.count()
+        if row is None or total == 0 or row[0] < COMMON_SHARE * total:
+            return None
+        generation = self.conn.execute("SELECT value FROM search_state WHERE key = 'generation'").fetchone()[0]
+        cached = self.conn.execute(
+            "SELECT hits FROM search_cache WHERE term = ? AND generation = ?", (term, generation)
+        ).fetchone()
+        if cached is None:
+            top = self.conn.execute(
+                "SELECT rowid, bm25(search_index, 5.0, 1.0) AS score FROM search_index "
+                "WHERE search_index MATCH :fts ORDER BY score LIMIT :n",
+                {"fts": parsed.fts, "n": TOP_CACHE_SIZE},
+            ).fetchall()
+            hits = [[int(r[0]), float(r[1])] for r in top]
+            self.conn.execute(
+                "INSERT OR REPLACE INTO search_cache (term, generation, hits) VALUES (?, ?, ?)",
+                (term, generation, json.dumps(hits)),
+            )
+        else:
+            hits = json.loads(cached[0])
+        page = hits[offset : offset + (limit if limit is not None else len(hits))]
+        if not page:
+            return iter(())
+        scores = {article_id: score for article_id, score in page}
+        marks = ", ".join("?" for _ in page)
+        found = {
+            r["id"]: r
+            for r in self._stream(f"SELECT {columns} FROM articles WHERE id IN ({marks})", [i for i, _ in page])
+        }
+        return iter([{**found[i], "score": scores[i]} for i, _ in page if i in found])
 
     def count_search(self, query: str, filters: Filters | None = None) -> int:
-        return sum(1 for _ in self.iter_search(query, filters, limit=None))
+        parsed = self._parse(query)
+        sql, params = self._search_sql(parsed, filters, "count(*)", None, paged=False)
+        return int(self.conn.execute(sql, params).fetchone()[0])
+
+    def similar(
+        self, article_id: int, filters: Filters | None = None, limit: int | None = 20, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """Articles that share the most distinctive terms of an article (for following a story)."""
+        source = self.get(article_id)
+        counts: dict[str, int] = {}
+        for term in analyze(f"{source.get('title') or ''} {source['text']}").split():
+            counts[term] = counts.get(term, 0) + 1
+        if not counts:
+            return []
+        total = max(self.count(), 1)
+        marks = ", ".join("?" for _ in counts)
+        docs = dict(self.conn.execute(f"SELECT term, doc FROM search_terms WHERE term IN ({marks})", list(counts)))
+        weighted = sorted((tf * math.log(total / docs[t]), t) for t, tf in counts.items() if 1 < docs.get(t, 0) < total)
+        chosen = [t for _, t in weighted[-SIMILAR_TERMS:]]
+        if not chosen:
+            return []
+        parsed = Query(" OR ".join(f'"{t}"' for t in chosen), set(chosen), set())
+        clauses_filters = filters or Filters()
+        select = ", ".join(f"articles.{f}" for f in ARTICLE_FIELDS) + ", bm25(search_index, 5.0, 1.0) AS score"
+        sql, params = self._search_sql(parsed, clauses_filters, select, None, paged=False)
+        sql += " AND articles.id != :source ORDER BY score LIMIT :limit OFFSET :offset"
+        params.update(source=article_id, limit=-1 if limit is None else limit, offset=offset)
+        rows = list(self._stream(sql, params))
+        for row in rows:
+            row["snippet"] = make_snippet(row["text"] or "", parsed.highlight, set())
+            row.pop("text", None)
+        return rows
 
     def get(self, article_id: int) -> dict[str, Any]:
         rows = self._rows(f"SELECT {', '.join(ARTICLE_FIELDS)} FROM articles WHERE id = ?", (article_id,))

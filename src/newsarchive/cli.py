@@ -294,39 +294,74 @@ def list_command(
 # ------------------------------------------------------------------ search
 @cli.command(context_settings=CONTEXT)
 @version_option
-@click.argument("query")
+@click.argument("query", required=False)
 @db_option
 @filter_options
+@click.option("--author", metavar="NAME", help="Only articles whose author contains NAME.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0), help="Show at most this many.")
 @click.option("--offset", default=0, type=click.IntRange(min=0), help="Skip this many first.")
-@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
+@click.option(
+    "--sort", type=click.Choice(["relevance", "date", "newest", "oldest"]), default="relevance", show_default=True
+)
+@click.option("--count", "count_only", is_flag=True, help="Print only the number of matching articles.")
+@click.option("--similar", type=int, metavar="ID", help="Articles most like article ID (instead of a query).")
 @json_option
 @errors_handled
 def search(
-    query: str,
+    query: str | None,
     db_path: str,
     since: str | None,
     until: str | None,
     lang: str | None,
     site: str | None,
+    author: str | None,
     limit: int,
     offset: int,
     sort: str,
+    count_only: bool,
+    similar: int | None,
     json_output: bool,
 ) -> None:
-    """Full-text search, best matches first, with the matched words highlighted.
+    """Search the archive, best matches first, with the matched words highlighted.
 
-    Accents and case are ignored: securite finds sécurité. Words must all match; use "double
-    quotes" for a phrase, OR between alternatives, NOT to exclude, word* for a prefix, and
-    title:word to search titles only (SQLite FTS5 syntax).
+    French is searched as French: accents and case are ignored (securite finds sécurité),
+    elisions are split (IA finds l’IA), and words are stemmed (régulation finds régulations and
+    réguler). Very common words (le, la, de...) are not indexed.
+
+    \b
+    Query language:
+        words            all must match
+        "a phrase"       these words, in this order
+        a OR b           either one
+        -word            exclude articles with this word (or -"a phrase")
+        prefix*          words starting with prefix
+        title:word       in the title only (title:"a phrase" too)
+        author:name      articles whose author contains name
+    Anything else is searched literally: no query is a syntax error.
 
     \b
     Example:
-        newsarchive search 'securite nationale' --since 2025
-        newsarchive search '"intelligence artificielle" OR IA' --json
+        newsarchive search 'régulation "intelligence artificielle" -Musk' --since 2025
+        newsarchive search 'vélo OR trottinette' --count
+        newsarchive search --similar 42
     """
+    filters = make_filters(since, until, lang, site)
+    if author:
+        query = f'{query or ""} author:"{author}"'
+    if similar is None and not (query or "").strip():
+        raise click.UsageError("give a QUERY to search for, or --similar ID.")
     with open_archive(db_path) as archive:
-        rows = archive.search(query, make_filters(since, until, lang, site), limit, offset, sort)
+        if count_only:
+            if similar is not None:
+                raise click.UsageError("--count counts the hits of a QUERY, not of --similar.")
+            total = archive.count_search(query or "", filters)
+            click.echo(json.dumps({"count": total}) if json_output else str(total))
+            return
+        if similar is not None:
+            rows = archive.similar(similar, filters, limit, offset)
+        else:
+            order = "newest" if sort == "date" else sort
+            rows = archive.search(query or "", filters, limit, offset, order)
     if json_output:
         for row in rows:
             row["snippet"] = render.plain_snippet(row.get("snippet"))
@@ -341,6 +376,25 @@ def search(
     else:
         for line in render.plain_search(rows):
             click.echo(line)
+
+
+@cli.command(context_settings=CONTEXT)
+@version_option
+@db_option
+@errors_handled
+def reindex(db_path: str) -> None:
+    """Build the search index again from the articles.
+
+    Only needed after another tool changed the articles table directly: newsarchive keeps the
+    index in step with every change it makes itself.
+
+    \b
+    Example:
+        newsarchive reindex
+    """
+    with open_archive(db_path) as archive:
+        count = archive.reindex()
+    stderr_console().print(f"search index rebuilt: {count} articles", markup=False, highlight=False)
 
 
 # ------------------------------------------------------------------ show

@@ -17,7 +17,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from newsarchive.archive import SNIPPET_END, SNIPPET_START
+from newsarchive.snippets import END as SNIPPET_END
+from newsarchive.snippets import START as SNIPPET_START
 from newsarchive.textutil import CONTROL_CHARS, strip_controls
 
 
