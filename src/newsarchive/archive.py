@@ -23,10 +23,10 @@ from typing import Any
 import sqlite_utils
 
 from newsarchive.analysis import ANALYZER_VERSION, analyze
+from newsarchive.model import Article
 from newsarchive.query import Query, QueryError
 from newsarchive.query import parse as parse_query
 from newsarchive.snippets import snippet as make_snippet
-from newsarchive.model import Article
 
 APPLICATION_ID = 0x4E415243  # "NARC": marks the file as a newsarchive archive
 FTS_TOKENIZER = "unicode61 remove_diacritics 2"  # case- and accent-insensitive matching

@@ -7,7 +7,8 @@ search of "régulation").
 
 from __future__ import annotations
 
-from newsarchive.analysis import stem, words as split_words
+from newsarchive.analysis import stem
+from newsarchive.analysis import words as split_words
 
 START, END = "\x02", "\x03"  # markers around matched words; rendering turns them into style
 WINDOW = 30  # words in a snippet
