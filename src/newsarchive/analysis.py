@@ -19,7 +19,17 @@ ANALYZER_VERSION = 1  # bump when tokens change: the search index is then rebuil
 # The Snowball French stop list (the one Lucene's French analyzer uses), folded.
 STOP_WORDS = frozenset(
     fold(w)
-    for w in ["au", "aux", "avec", "ce", "ces", "dans", "de", "des", "du", "elle", "en", "et", "eux", "il", "ils", "je", "la", "le", "les", "leur", "leurs", "lui", "ma", "mais", "me", "même", "mes", "moi", "mon", "ne", "nos", "notre", "nous", "on", "ou", "par", "pas", "pour", "qu", "que", "qui", "sa", "se", "ses", "son", "sur", "ta", "te", "tes", "toi", "ton", "tu", "un", "une", "vos", "votre", "vous", "c", "d", "j", "l", "à", "m", "n", "s", "t", "y", "été", "étée", "étées", "étés", "étant", "suis", "es", "est", "sommes", "êtes", "sont", "serai", "seras", "sera", "serons", "serez", "seront", "serais", "serait", "serions", "seriez", "seraient", "étais", "était", "étions", "étiez", "étaient", "fus", "fut", "fûmes", "fûtes", "furent", "sois", "soit", "soyons", "soyez", "soient", "fusse", "fusses", "fût", "fussions", "fussiez", "fussent", "ayant", "eu", "eue", "eues", "eus", "ai", "as", "avons", "avez", "ont", "aurai", "auras", "aura", "aurons", "aurez", "auront", "aurais", "aurait", "aurions", "auriez", "auraient", "avais", "avait", "avions", "aviez", "avaient", "eut", "eûmes", "eûtes", "eurent", "aie", "aies", "ait", "ayons", "ayez", "aient", "eusse", "eusses", "eût", "eussions", "eussiez", "eussent", "ceci", "cela", "cet", "cette", "ici", "quel", "quels", "quelle", "quelles", "sans", "soi"]
+    for w in """
+    au aux avec ce ces dans de des du elle en et eux il ils je la le les leur leurs lui ma mais me
+    même mes moi mon ne nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes
+    toi ton tu un une vos votre vous c d j l à m n s t y été étée étées étés étant suis es est
+    sommes êtes sont serai seras sera serons serez seront serais serait serions seriez seraient
+    étais était étions étiez étaient fus fut fûmes fûtes furent sois soit soyons soyez soient
+    fusse fusses fût fussions fussiez fussent ayant eu eue eues eus ai as avons avez ont aurai
+    auras aura aurons aurez auront aurais aurait aurions auriez auraient avais avait avions aviez
+    avaient eut eûmes eûtes eurent aie aies ait ayons ayez aient eusse eusses eût eussions
+    eussiez eussent ceci cela cet cette ici quel quels quelle quelles sans soi
+    """.split()  # noqa: SIM905 (a word list reads better as text)
 )
 # A word: letters and digits, with inner apostrophes and hyphens handled below.
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -44,7 +54,7 @@ def stem(word: str) -> str:
     # accented form stems them differently).
     term = str(_stemmer().stemWord(folded))
     # Snowball keeps the plural "s" after some vowels ("vélos" -> "velos", "vélo" -> "velo").
-    if len(term) > 3 and ((term[-1] == "s" and term[-2] not in "su") or term.endswith("eux")):
+    if len(term) > 3 and (term[-1] == "s" and term[-2] not in "su" or term.endswith("eux")):
         term = term[:-1]
     return term
 
