@@ -29,7 +29,7 @@ STOP_WORDS = frozenset(
     auras aura aurons aurez auront aurais aurait aurions auriez auraient avais avait avions aviez
     avaient eut eûmes eûtes eurent aie aies ait ayons ayez aient eusse eusses eût eussions
     eussiez eussent ceci cela cet cette ici quel quels quelle quelles sans soi
-    """.split()  # noqa: SIM905 (a word list reads better as text)
+    """.split()  # noqa: SIM905 - a word list reads better as text
 )
 # A word: letters and digits, with inner apostrophes and hyphens handled below.
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -54,7 +54,7 @@ def stem(word: str) -> str:
     # accented form stems them differently).
     term = str(_stemmer().stemWord(folded))
     # Snowball keeps the plural "s" after some vowels ("vélos" -> "velos", "vélo" -> "velo").
-    if len(term) > 3 and (term[-1] == "s" and term[-2] not in "su" or term.endswith("eux")):
+    if len(term) > 3 and ((term[-1] == "s" and term[-2] not in "su") or term.endswith("eux")):
         term = term[:-1]
     return term
 
