@@ -715,6 +715,19 @@ class Archive:
         }
         return iter([{**found[i], "score": scores[i]} for i, _ in page if i in found])
 
+    def warm_search_cache(self) -> int:
+        """Rank the very common terms now (after an ingest), so no search waits for it later."""
+        total = self.count()
+        if not total:
+            return 0
+        common = [
+            t for (t,) in self.conn.execute("SELECT term FROM search_terms WHERE doc >= ?", (COMMON_SHARE * total,))
+        ]
+        for term in common:
+            for _ in self._cached_top(Query(f'"{term}"', {term}, set(), single_term=f'"{term}"'), "id", 1, 0) or ():
+                pass
+        return len(common)
+
     def count_search(self, query: str, filters: Filters | None = None) -> int:
         parsed = self._parse(query)
         sql, params = self._search_sql(parsed, filters, "count(*)", None, paged=False)

@@ -140,6 +140,8 @@ class Ingester:
                     batch_started, in_batch = time.monotonic(), 0
             archive.commit()
             summary.status = "completed"
+            if summary.counts["new"] or summary.counts["updated"]:
+                archive.warm_search_cache()  # rank the very common words once, not at search time
         except KeyboardInterrupt:
             # Keep every file finished so far; drop only the one being written.
             if in_file:
