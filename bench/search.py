@@ -16,7 +16,7 @@ about a third of the archive, and one word with a date filter. Each query is run
 from __future__ import annotations
 
 import argparse
-import gzip
+import contextlib
 import random
 import re
 import sqlite3
@@ -33,7 +33,11 @@ from newsarchive.inputs import decode_input  # noqa: E402
 
 GENERATOR = 1
 KINDS = ("one", "two", "phrase", "prefix", "common", "dated")
-SYLLABLES = "ba be bi bo bu ca ce ci co cu da de di do du fa fe fi fo ga ge gi go la le li lo lu ma me mi mo mu na ne ni no nu pa pe pi po pu ra re ri ro ru sa se si so su ta te ti to tu va ve vi vo vu tran pro con dis ver mor lan char".split()
+SYLLABLES = (
+    "ba be bi bo bu ca ce ci co cu da de di do du fa fe fi fo ga ge gi go la le li lo lu ma me mi mo mu "
+    "na ne ni no nu pa pe pi po pu ra re ri ro ru sa se si so su ta te ti to tu va ve vi vo vu tran pro "
+    "con dis ver mor lan char"
+).split()  # noqa: SIM905
 
 
 def sample_words() -> list[str]:
@@ -98,7 +102,8 @@ def queries(conn: sqlite3.Connection, rng: random.Random, count: int) -> dict[st
     third = [
         t
         for (t,) in conn.execute(
-            "SELECT term FROM search_terms WHERE doc BETWEEN ? AND ? ORDER BY doc DESC LIMIT 5", (total // 4, total // 2)
+            "SELECT term FROM search_terms WHERE doc BETWEEN ? AND ? ORDER BY doc DESC LIMIT 5",
+            (total // 4, total // 2),
         )
     ]
     picks: dict[str, list[str]] = {k: [] for k in KINDS}
@@ -126,7 +131,7 @@ def timed(fn) -> float:  # type: ignore[no-untyped-def]
 
 
 def p95(values: list[float]) -> float:
-    return sorted(values)[max(0, int(round(0.95 * len(values))) - 1)]
+    return sorted(values)[max(0, round(0.95 * len(values)) - 1)]
 
 
 def main() -> int:
@@ -170,7 +175,9 @@ def main() -> int:
             ours_ms.append(timed(lambda q=q, f=filters: archive.search(q, f, limit=20)))
             date = "AND articles.published >= '2020'" if kind == "dated" else ""
             try:
-                plain_ms.append(timed(lambda q=q, d=date: conn.execute(plain_sql.format(date=d), (fts5_query(q),)).fetchall()))
+                plain_ms.append(
+                    timed(lambda q=q, d=date: conn.execute(plain_sql.format(date=d), (fts5_query(q),)).fetchall())
+                )
             except sqlite3.OperationalError:
                 pass
         results["ours"][kind], results["fts5"][kind] = ours_ms, plain_ms

@@ -31,6 +31,7 @@ STOP_WORDS = frozenset(
     eussiez eussent ceci cela cet cette ici quel quels quelle quelles sans soi
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
+_NOT_WORD = re.compile(r"[^\w]+")
 # A word: letters and digits, with inner apostrophes and hyphens handled below.
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # Elided articles and pronouns before an apostrophe: l’, d’, qu’, jusqu’, lorsqu’...
@@ -47,8 +48,8 @@ def _stemmer():  # type: ignore[no-untyped-def]
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """The index term of one word (already split from its elision); '' for a stop word."""
-    folded = fold(word)
-    if folded in STOP_WORDS:
+    folded = _NOT_WORD.sub("", fold(word))  # "¼" folds to "1⁄4": keep letters and digits only
+    if not folded or folded in STOP_WORDS:
         return ""
     # Stemming the folded word keeps "securite" and "sécurité" one term (Snowball on the
     # accented form stems them differently).
