@@ -33,11 +33,11 @@ from newsarchive.inputs import decode_input  # noqa: E402
 
 GENERATOR = 1
 KINDS = ("one", "two", "phrase", "prefix", "common", "dated")
-SYLLABLES = (
+SYLLABLES = (  # noqa: SIM905
     "ba be bi bo bu ca ce ci co cu da de di do du fa fe fi fo ga ge gi go la le li lo lu ma me mi mo mu "
     "na ne ni no nu pa pe pi po pu ra re ri ro ru sa se si so su ta te ti to tu va ve vi vo vu tran pro "
     "con dis ver mor lan char"
-).split()  # noqa: SIM905
+).split()
 
 
 def sample_words() -> list[str]:
@@ -174,12 +174,10 @@ def main() -> int:
             filters = since if kind == "dated" else None
             ours_ms.append(timed(lambda q=q, f=filters: archive.search(q, f, limit=20)))
             date = "AND articles.published >= '2020'" if kind == "dated" else ""
-            try:
+            with contextlib.suppress(sqlite3.OperationalError):  # plain FTS5 refuses some inputs
                 plain_ms.append(
                     timed(lambda q=q, d=date: conn.execute(plain_sql.format(date=d), (fts5_query(q),)).fetchall())
                 )
-            except sqlite3.OperationalError:
-                pass
         results["ours"][kind], results["fts5"][kind] = ours_ms, plain_ms
         print(
             f"{kind:7} ours p50 {statistics.median(ours_ms):7.1f} ms p95 {p95(ours_ms):7.1f} ms | "
