@@ -656,6 +656,8 @@ class Archive:
         rows: Iterator[dict[str, Any]] | None = None
         if relevance and parsed.single_term and not parsed.authors and _no_filters(filters):
             rows = self._cached_top(parsed, columns, limit, offset)
+        if rows is None and relevance and limit is not None:
+            rows = self._ranked_page(parsed, filters, columns, limit, offset)
         if rows is None:
             sql, params = self._search_sql(parsed, filters, select, order, paged=True)
             params.update(limit=-1 if limit is None else limit, offset=offset)
@@ -665,6 +667,33 @@ class Archive:
             if not with_text:
                 row.pop("text", None)
             yield row
+
+    def _ranked_page(
+        self, parsed: Query, filters: Filters | None, columns: str, limit: int, offset: int
+    ) -> Iterator[dict[str, Any]]:
+        """One page of ranked hits: rank ids and scores first, then read only those articles.
+
+        Selecting every column while ranking would read the text of every matching article.
+        """
+        sql, params = self._search_sql(
+            parsed, filters, "articles.id, bm25(search_index, 5.0, 1.0) AS score", "score", paged=True
+        )
+        if not filters or _no_filters(filters):
+            if not parsed.authors:  # the index alone can rank: no join at all
+                sql = (
+                    "SELECT rowid, bm25(search_index, 5.0, 1.0) AS score FROM search_index "
+                    "WHERE search_index MATCH :fts ORDER BY score LIMIT :limit OFFSET :offset"
+                )
+        params.update(limit=limit, offset=offset)
+        page = self.conn.execute(sql, params).fetchall()
+        if not page:
+            return iter(())
+        marks = ", ".join("?" for _ in page)
+        found = {
+            r["id"]: r
+            for r in self._stream(f"SELECT {columns} FROM articles WHERE id IN ({marks})", [i for i, _ in page])
+        }
+        return iter([{**found[i], "score": score} for i, score in page if i in found])
 
     def _stream(self, sql: str, params: dict[str, Any] | list[Any]) -> Iterator[dict[str, Any]]:
         cursor = self.conn.execute(sql, params)
