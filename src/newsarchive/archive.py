@@ -678,12 +678,11 @@ class Archive:
         sql, params = self._search_sql(
             parsed, filters, "articles.id, bm25(search_index, 5.0, 1.0) AS score", "score", paged=True
         )
-        if not filters or _no_filters(filters):
-            if not parsed.authors:  # the index alone can rank: no join at all
-                sql = (
-                    "SELECT rowid, bm25(search_index, 5.0, 1.0) AS score FROM search_index "
-                    "WHERE search_index MATCH :fts ORDER BY score LIMIT :limit OFFSET :offset"
-                )
+        if _no_filters(filters) and not parsed.authors:  # the index alone can rank: no join at all
+            sql = (
+                "SELECT rowid, bm25(search_index, 5.0, 1.0) AS score FROM search_index "
+                "WHERE search_index MATCH :fts ORDER BY score LIMIT :limit OFFSET :offset"
+            )
         params.update(limit=limit, offset=offset)
         page = self.conn.execute(sql, params).fetchall()
         if not page:
