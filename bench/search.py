@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import random
 import re
 import sqlite3
@@ -28,10 +29,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from newsarchive.analysis import terms  # noqa: E402
 from newsarchive.archive import Archive, Filters  # noqa: E402
 from newsarchive.inputs import decode_input  # noqa: E402
 
-GENERATOR = 1
+GENERATOR = 2
 KINDS = ("one", "two", "phrase", "prefix", "common", "dated")
 SYLLABLES = (  # noqa: SIM905
     "ba be bi bo bu ca ce ci co cu da de di do du fa fe fi fo ga ge gi go la le li lo lu ma me mi mo mu "
@@ -51,11 +53,23 @@ def sample_words() -> list[str]:
     return words
 
 
+FUNCTION_WORDS = (  # noqa: SIM905 - the head of any French frequency list
+    "de la le et les des à en un une du que qui dans pour pas sur est au par plus ne il se ce avec son "
+    "sa ses elle ont a été aux mais comme ou nous on sont leur cette y tout lui entre aussi fait"
+).split()
+
+
 def vocabulary(rng: random.Random) -> tuple[list[str], list[float]]:
-    base = sorted({w.lower() for w in sample_words() if len(w) > 1})
+    """Function words first (as in real French text), then content words in a random order.
+
+    With a Zipf law over this list, the most frequent words are the ones the index leaves out,
+    and the commonest content words sit in a fraction of the articles, as in a news archive.
+    """
+    base = sorted({w.lower() for w in sample_words() if len(w) > 1} - set(FUNCTION_WORDS))
     rare = {"".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))) for _ in range(60_000)}
-    words = base + sorted(rare - set(base))
-    rng.shuffle(words)
+    content = base + sorted(rare - set(base))
+    rng.shuffle(content)
+    words = FUNCTION_WORDS + content
     weights = [1.0 / (rank + 1) ** 1.05 for rank in range(len(words))]  # Zipf
     return words, weights
 
@@ -64,7 +78,7 @@ def build(path: Path, n: int, seed: int) -> float:
     rng = random.Random(seed)
     words, weights = vocabulary(rng)
     # A few words every article of a topic uses, so that some words are in a third of them.
-    topics = [words[i : i + 3] for i in range(50, 80, 3)]
+    topics = [words[i : i + 3] for i in range(len(FUNCTION_WORDS) + 50, len(FUNCTION_WORDS) + 80, 3)]
     start = time.perf_counter()
     archive = Archive(path)
     conn = archive.conn
@@ -98,21 +112,23 @@ def queries(conn: sqlite3.Connection, rng: random.Random, count: int) -> dict[st
     total = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
     ids = [rng.randint(1, total) for _ in range(count * 3)]
     texts = [conn.execute("SELECT text FROM articles WHERE id = ?", (i,)).fetchone()[0] for i in ids]
-    words = [w for t in texts for w in re.findall(r"[^\W\d_]{5,}", t.lower())]
-    third = [
+    words = [w for t in texts for w in re.findall(r"[^\W\d_]{5,}", t.lower()) if terms(w)]
+    common_terms = {
         t
         for (t,) in conn.execute(
-            "SELECT term FROM search_terms WHERE doc BETWEEN ? AND ? ORDER BY doc DESC LIMIT 5",
+            "SELECT term FROM search_terms WHERE doc BETWEEN ? AND ? ORDER BY doc DESC LIMIT 20",
             (total // 4, total // 2),
         )
-    ]
+    }
+    # words a user would type whose index term is in about a third of the articles
+    third = sorted({w for w in words if terms(w)[0] in common_terms})[:5]
     picks: dict[str, list[str]] = {k: [] for k in KINDS}
     for n in range(count):
         picks["one"].append(rng.choice(words))
         picks["two"].append(f"{rng.choice(words)} {rng.choice(words)}")
-        t = texts[n].split()
-        k = rng.randrange(len(t) - 2)
-        picks["phrase"].append('"' + " ".join(w.strip(".,") for w in t[k : k + 2]) + '"')
+        t = [w.strip(".,") for w in texts[n].split()]
+        pairs = [(a, b) for a, b in itertools.pairwise(t) if terms(a) and terms(b)]
+        picks["phrase"].append('"{} {}"'.format(*rng.choice(pairs)))
         picks["prefix"].append(rng.choice(words)[:4] + "*")
         picks["common"].append(rng.choice(third) if third else rng.choice(words))
         picks["dated"].append(rng.choice(words))
