@@ -116,3 +116,20 @@ def test_query_translation_never_produces_invalid_fts(query: str) -> None:
     stripped = parsed.fts.replace("title : ", "")
     for token in stripped.replace("(", " ").replace(")", " ").split():
         assert token in ("AND", "OR", "NOT") or token.strip('"*').replace('"', "").isalnum() or token == '""'
+
+
+def test_filtered_pages_equal_filtering_the_full_ranking(tmp_path: Path) -> None:
+    archive = Archive(tmp_path / "many.db")
+    for n in range(260):
+        repeats = " ".join(["budget"] * (1 + n % 7))
+        article = Article(
+            path=f"/in/{n}.txt", title=f"Article {n}", text=f"Le {repeats} de la commune numéro {n}.", kind="txt"
+        )
+        article.published = f"20{10 + n % 15}-01-01"
+        archive.save_article(article, f"h{n}", f"s{n}", b"raw", "test")
+    full = archive.search("budget", limit=None)
+    for since in ("2012", "2024"):  # most pass / few pass (the second joins every match)
+        expected = [r["id"] for r in full if r["published"] >= since]
+        for offset in (0, 5):
+            got = [r["id"] for r in archive.search("budget", Filters(since=since), limit=20, offset=offset)]
+            assert got == expected[offset : offset + 20]

@@ -684,7 +684,11 @@ class Archive:
                 "WHERE search_index MATCH :fts ORDER BY score LIMIT :limit OFFSET :offset"
             )
         params.update(limit=limit, offset=offset)
-        page = self.conn.execute(sql, params).fetchall()
+        page = None
+        if not _no_filters(filters) and not parsed.authors:
+            page = self._filtered_top(parsed, filters, limit, offset)
+        if page is None:
+            page = self.conn.execute(sql, params).fetchall()
         if not page:
             return iter(())
         marks = ", ".join("?" for _ in page)
@@ -693,6 +697,39 @@ class Archive:
             for r in self._stream(f"SELECT {columns} FROM articles WHERE id IN ({marks})", [i for i, _ in page])
         }
         return iter([{**found[i], "score": score} for i, score in page if i in found])
+
+    def _filtered_top(
+        self, parsed: Query, filters: Filters | None, limit: int, offset: int
+    ) -> list[tuple[int, float]] | None:
+        """A filtered page from the index's own top hits, when they hold enough that pass.
+
+        The best K hits are ranked by the index alone, then the filter is checked on those K
+        articles only. When at least offset + limit of them pass, they are exactly the page a
+        join of every match would give (any other passing hit ranks below all K); otherwise
+        None, and the caller joins every match.
+        """
+        wanted = offset + limit
+        k = max(200, 10 * wanted)
+        top = self.conn.execute(
+            "SELECT rowid, bm25(search_index, 5.0, 1.0) AS score FROM search_index "
+            "WHERE search_index MATCH :fts ORDER BY score LIMIT :k",
+            {"fts": parsed.fts, "k": k},
+        ).fetchall()
+        if not top:
+            return []
+        clauses, params = (filters or Filters()).where()
+        marks = ", ".join(f":id{n}" for n in range(len(top)))
+        params.update({f"id{n}": article_id for n, (article_id, _) in enumerate(top)})
+        passing = {
+            r[0]
+            for r in self.conn.execute(
+                f"SELECT id FROM articles WHERE id IN ({marks}) AND {' AND '.join(clauses)}", params
+            )
+        }
+        ranked = [(i, score) for i, score in top if i in passing]
+        if len(ranked) < wanted and len(top) == k:
+            return None  # too few pass among the best K: rank every match that passes
+        return ranked[offset:wanted]
 
     def _stream(self, sql: str, params: dict[str, Any] | list[Any]) -> Iterator[dict[str, Any]]:
         cursor = self.conn.execute(sql, params)
