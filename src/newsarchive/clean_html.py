@@ -42,8 +42,8 @@ def clean_html(html: str, now: datetime | None = None) -> HtmlResult:
     """Body and metadata of an HTML page.
 
     The publication date comes first from the page's visible text, read as a text dump ("Publié
-    le ...", a byline, a dateline), where our finder is rarely wrong; else from htmldate
-    (`original_date=True`: the first publication, not the last update). On the French pages of
+    le ...", a byline, a dateline), where our finder is rarely wrong; else from htmldate as
+    trafilatura runs it (`original_date=True`: the first publication, not the last update). On
     the date benchmark this order beats htmldate alone (see docs/cleaning.md).
     """
     import trafilatura
@@ -71,10 +71,12 @@ def clean_html(html: str, now: datetime | None = None) -> HtmlResult:
     if dump.published:
         result.published, result.date_source = dump.published, dump.date_source
     else:
-        published = _htmldate(html, now)
-        if published:
-            result.published = published
-            result.date_source = _date_source(html, result.url, published)
+        # trafilatura's metadata date is htmldate's (original_date=True, max_date=now): kept
+        # when it passes our sanity rules, without running htmldate a second time.
+        found = dates.find_dates(str(meta.get("date") or ""), now)
+        if found:
+            result.published = found[0].value
+            result.date_source = _date_source(html, result.url, result.published)
     if not body.strip():
         # trafilatura found no body: the page read the way a scraper would, cleaned as a dump.
         result.text, result.fallback = dump.text, True
@@ -82,18 +84,6 @@ def clean_html(html: str, now: datetime | None = None) -> HtmlResult:
         result.author = result.author or dump.author
         result.tags = result.tags or dump.tags
     return result
-
-
-def _htmldate(html: str, now: datetime) -> str | None:
-    """htmldate's original publication date, kept only when it passes our sanity rules."""
-    from htmldate import find_date
-
-    try:
-        value = find_date(html, original_date=True, max_date=now.strftime("%Y-%m-%d"))
-    except Exception:  # htmldate on a broken page: no date rather than no article
-        return None
-    found = dates.find_dates(str(value), now) if value else []
-    return found[0].value if found else None
 
 
 def _clean(value: Any) -> str | None:
