@@ -689,6 +689,10 @@ class Archive:
             page = self._filtered_top(parsed, filters, limit, offset)
         if page is None:
             page = self.conn.execute(sql, params).fetchall()
+        return self._articles_in_order(columns, page)
+
+    def _articles_in_order(self, columns: str, page: list[tuple[int, float]]) -> Iterator[dict[str, Any]]:
+        """The articles of a ranked page of (id, score), in that order, each with its score."""
         if not page:
             return iter(())
         marks = ", ".join("?" for _ in page)
@@ -770,15 +774,7 @@ class Archive:
         else:
             hits = json.loads(cached[0])
         page = hits[offset : offset + (limit if limit is not None else len(hits))]
-        if not page:
-            return iter(())
-        scores = {article_id: score for article_id, score in page}
-        marks = ", ".join("?" for _ in page)
-        found = {
-            r["id"]: r
-            for r in self._stream(f"SELECT {columns} FROM articles WHERE id IN ({marks})", [i for i, _ in page])
-        }
-        return iter([{**found[i], "score": scores[i]} for i, _ in page if i in found])
+        return self._articles_in_order(columns, [(int(i), float(score)) for i, score in page])
 
     def warm_search_cache(self) -> int:
         """Rank the very common terms now (after an ingest), so no search waits for it later."""
