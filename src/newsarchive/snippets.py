@@ -11,56 +11,61 @@ import re
 from functools import lru_cache
 
 from newsarchive.analysis import stem
-from newsarchive.textutil import fold
 
 START, END = "\x02", "\x03"  # markers around matched words; rendering turns them into style
-WINDOW = 30  # words in a snippet
+WIDTH = 220  # characters in a snippet, about 30 words
 SCAN_CHARS = 20_000  # where to look for matches in a long article
-_WORD = re.compile(r"[^\W_]+")
+
+_ACCENTED = {
+    "a": "aàâäáãå", "c": "cç", "e": "eéèêë", "i": "iîïíì", "o": "oôöóòõ", "u": "uùûüú", "y": "yÿý", "n": "nñ",
+}  # fmt: skip
 
 
-@lru_cache(maxsize=4096)
-def _initial(word: str) -> str:
-    return fold(word[:1])
+@lru_cache(maxsize=1024)
+def _candidates(terms: tuple[str, ...]) -> re.Pattern[str]:
+    """Words that may stem to one of `terms`: they start with its letters, accents aside."""
+    alternatives = []
+    for term in terms:
+        alternatives.append("".join(f"[{_ACCENTED[c]}]" if c in _ACCENTED else re.escape(c) for c in term))
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")\w*", re.IGNORECASE)
 
 
 def snippet(text: str, highlight: set[str], prefixes: set[str]) -> str:
-    """The densest window of matches in `text` (its start when nothing matches).
+    """The densest stretch of matches in `text` (its start when nothing matches).
 
-    Only words whose first letter can start a query term are stemmed: a snippet costs a scan
-    of the text, not a stemming of every word.
+    A regular expression finds the words that could match (they begin like a query term,
+    accents aside); only those are stemmed and checked.
     """
     scanned = text[:SCAN_CHARS]
-    spans = [(m.start(), m.end()) for m in _WORD.finditer(scanned)]
-    if not spans:
-        return scanned[:200]
-    initials = {t[0] for t in highlight} | {p[0] for p in prefixes}
-
-    def matches(word: str) -> bool:
-        if _initial(word) not in initials:
-            return False
-        term = stem(word)
-        return bool(term) and (term in highlight or any(term.startswith(p) for p in prefixes))
-
-    hits = [i for i, (a, b) in enumerate(spans) if matches(scanned[a:b])]
-    best_start, best_count, j = 0, 0, 0
-    for i in range(len(hits)):
-        while hits[i] - hits[j] >= WINDOW:
-            j += 1
-        if i - j + 1 > best_count:
-            best_count, best_start = i - j + 1, hits[j]
-    first = max(0, best_start - 4) if best_count else 0
-    last = min(len(spans), first + WINDOW)
-    marked = set(hits)
-    out: list[str] = ["…" if first > 0 else ""]
-    cursor = spans[first][0]
-    for index in range(first, last):
-        if index in marked:
-            a, b = spans[index]
+    wanted = tuple(sorted(t for t in highlight | prefixes if t))
+    hits: list[tuple[int, int]] = []
+    if wanted:
+        for match in _candidates(wanted).finditer(scanned):
+            term = stem(match.group(0))
+            if term and (term in highlight or any(term.startswith(p) for p in prefixes)):
+                hits.append(match.span())
+    start = 0
+    if hits:
+        best, j = (0, 0), 0
+        for i in range(len(hits)):
+            while hits[i][0] - hits[j][0] > WIDTH * 0.7:
+                j += 1
+            if i - j + 1 > best[0]:
+                best = (i - j + 1, j)
+        start = hits[best[1]][0]
+        back = scanned.rfind(" ", 0, max(0, start - 30))  # a few words of context before
+        start = back + 1 if back > 0 else 0
+    end = min(len(scanned), start + WIDTH)
+    if end < len(scanned):
+        cut = scanned.rfind(" ", start, end)
+        end = cut if cut > start else end
+    out = ["…" if start > 0 else ""]
+    cursor = start
+    for a, b in hits:
+        if a >= start and b <= end:
             out.append(scanned[cursor:a] + START + scanned[a:b] + END)
             cursor = b
-    end = spans[last - 1][1] if last < len(spans) else len(scanned.rstrip())
-    out.append(scanned[cursor:end])
-    if last < len(spans) or len(text) > len(scanned):
+    out.append(scanned[cursor:end].rstrip() if end == len(scanned) else scanned[cursor:end])
+    if end < len(text):
         out.append("…")
     return "".join(out)
