@@ -133,3 +133,11 @@ def test_filtered_pages_equal_filtering_the_full_ranking(tmp_path: Path) -> None
         for offset in (0, 5):
             got = [r["id"] for r in archive.search("budget", Filters(since=since), limit=20, offset=offset)]
             assert got == expected[offset : offset + 20]
+
+
+def test_the_index_counts_its_documents_through_every_write(archive: Archive) -> None:
+    assert archive._indexed_documents() == 4
+    archive.delete_article(4)
+    article = Article(path="/in/1.txt", title="Autre", text="Un autre texte.", kind="txt")
+    archive.save_article(article, "hash1b", "src1b", b"raw", "test", article_id=1)
+    assert archive._indexed_documents() == archive.count() == 3

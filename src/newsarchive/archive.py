@@ -213,7 +213,8 @@ def _fill_search_index(conn: sqlite3.Connection) -> None:
         ((i, analyze(title or ""), analyze(text or "")) for i, title, text in rows.fetchall()),
     )
     conn.execute(
-        "INSERT OR REPLACE INTO search_state (key, value) VALUES ('analyzer', ?), ('generation', 0)",
+        "INSERT OR REPLACE INTO search_state (key, value) VALUES ('analyzer', ?), ('generation', 0), "
+        "('documents', (SELECT count(*) FROM articles))",
         (ANALYZER_VERSION,),
     )
     conn.execute("DELETE FROM search_cache")
@@ -382,6 +383,7 @@ class Archive:
                 (article_id, analyze(title or ""), analyze(text)),
             )
         self.conn.execute("UPDATE search_state SET value = value + 1 WHERE key = 'generation'")
+        self.conn.execute("UPDATE search_state SET value = value + ? WHERE key = 'documents'", (-1 if delete else 1,))
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -753,7 +755,7 @@ class Archive:
             return None
         term = parsed.single_term.strip('"') if parsed.single_term else ""
         row = self.conn.execute("SELECT doc FROM search_terms WHERE term = ?", (term,)).fetchone()
-        total = self.count()
+        total = self._indexed_documents()
         if row is None or total == 0 or row[0] < COMMON_SHARE * total:
             return None
         generation = self.conn.execute("SELECT value FROM search_state WHERE key = 'generation'").fetchone()[0]
@@ -776,9 +778,14 @@ class Archive:
         page = hits[offset : offset + (limit if limit is not None else len(hits))]
         return self._articles_in_order(columns, [(int(i), float(score)) for i, score in page])
 
+    def _indexed_documents(self) -> int:
+        """How many articles the search index holds, kept by every write (count(*) scans a table)."""
+        row = self.conn.execute("SELECT value FROM search_state WHERE key = 'documents'").fetchone()
+        return int(row[0]) if row else self.count()
+
     def warm_search_cache(self) -> int:
         """Rank the very common terms now (after an ingest), so no search waits for it later."""
-        total = self.count()
+        total = self._indexed_documents()
         if not total:
             return 0
         common = [
@@ -804,7 +811,7 @@ class Archive:
             counts[term] = counts.get(term, 0) + 1
         if not counts:
             return []
-        total = max(self.count(), 1)
+        total = max(self._indexed_documents(), 1)
         marks = ", ".join("?" for _ in counts)
         docs = dict(self.conn.execute(f"SELECT term, doc FROM search_terms WHERE term IN ({marks})", list(counts)))
         weighted = sorted((tf * math.log(total / docs[t]), t) for t, tf in counts.items() if 1 < docs.get(t, 0) < total)
