@@ -235,3 +235,17 @@ def test_clean_explain_html(samples: Path) -> None:
     assert any(line.endswith("| Accueil") and " drop page furniture" in line for line in lines)
     assert any(" keep in trafilatura's extraction" in line and "Des tournées plus courtes" in line for line in lines)
     assert any(" drop headline (kept as the title)" in line for line in lines)
+
+
+def test_search_options(ingested: Path) -> None:
+    assert invoke("search", "vendanges", "--count").stdout == "1\n"
+    assert json.loads(invoke("search", "vendanges", "--count", "--json").stdout) == {"count": 1}
+    hits = json.loads(invoke("search", "producteurs", "--author", 'Claire "Martin"', "--json").stdout)
+    assert [h["id"] for h in hits] == [4]
+    dated = json.loads(invoke("search", "ville", "--sort", "date", "--json").stdout)
+    days = [h["published"] or "" for h in dated]
+    assert days == sorted(days, reverse=True)
+    similar = json.loads(invoke("search", "--similar", "6", "--json").stdout)
+    assert 6 not in [h["id"] for h in similar]
+    missing = CliRunner().invoke(cli, ["search"])
+    assert missing.exit_code == 2 and "give a QUERY" in missing.stderr

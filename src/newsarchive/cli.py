@@ -347,7 +347,8 @@ def search(
     """
     filters = make_filters(since, until, lang, site)
     if author:
-        query = f'{query or ""} author:"{author}"'
+        name = " ".join(author.replace('"', " ").split())  # the name goes inside quotes in the query
+        query = f'{query or ""} author:"{name}"'
     if similar is None and not (query or "").strip():
         raise click.UsageError("give a QUERY to search for, or --similar ID.")
     with open_archive(db_path) as archive:
