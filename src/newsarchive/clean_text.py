@@ -226,7 +226,10 @@ def page_language(lines: list[str]) -> str | None:
             for lang in langs:
                 votes[lang] = votes.get(lang, 0.0) + 1.0 / len(langs)
     best = max(votes, key=lambda lang: (votes[lang], lang == "fr"), default=None)
-    if best is None or votes[best] < 0.1 * len(words):
+    if best is None:
+        return None
+    covered = sum(1 for word in words if best in index.get(_fold_word(word), ()))
+    if covered < 0.1 * len(words):
         return None  # a script or language none of the lists covers: count no stop words
     return best
 
