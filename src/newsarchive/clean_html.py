@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from newsarchive import dates
-from newsarchive.clean_text import clean_text, is_page_furniture
+from newsarchive.clean_text import TextResult, clean_text, is_page_furniture
 from newsarchive.textutil import fold, normalize_line
 
 _BLOCK_TAGS = {
@@ -36,6 +36,7 @@ class HtmlResult:
     site: str | None = None
     tags: list[str] = field(default_factory=list)
     fallback: bool = False  # True when the text-dump cleaner produced the body
+    rendered: TextResult | None = None  # the page's visible text, cleaned as a dump
 
 
 def clean_html(html: str, now: datetime | None = None) -> HtmlResult:
@@ -68,6 +69,7 @@ def clean_html(html: str, now: datetime | None = None) -> HtmlResult:
         tags=_tags(meta.get("tags") or []),
     )
     dump = clean_text(html_to_text(html), now)
+    result.rendered = dump
     if dump.published:
         result.published, result.date_source = dump.published, dump.date_source
     else:

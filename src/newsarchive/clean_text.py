@@ -276,10 +276,9 @@ def _words(text: str) -> list[str]:
     return _WORDS.findall(text)
 
 
-@lru_cache(maxsize=100_000)
 def _fold_word(word: str) -> str:
-    """A word folded, without an elided article or pronoun (l’, d’, qu’...): words repeat a lot."""
-    return fold(word).rsplit("'", 1)[-1].rsplit("’", 1)[-1]
+    """A word folded, without an elided article or pronoun (l’, d’, qu’...)."""
+    return _word_forms(word)[0]
 
 
 @lru_cache(maxsize=100_000)
@@ -369,7 +368,8 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
     for ln in content:
         # A line the page repeats word for word is a headline or a label, not a paragraph.
         ln.prose = counts[ln.key] == 1 and is_prose(ln.text, stops, ln.words)
-    first, last, boundary = _main_span(content)
+    boundaries = {i for i in range(len(content)) if _is_boundary(content, i)}
+    first, last, boundary = _main_span(content, boundaries)
     related_at = len(content) if boundary is None else boundary
 
     title, title_line = _find_title(content, first, last, stops)
@@ -387,7 +387,7 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
     published, date_source, date_line = _find_date(content, first, last, related_at, headline_at, now, lang)
 
     in_long_run = _long_runs(content)
-    under_heading = _under_related_heading(content)
+    under_heading = _under_related_heading(content, boundaries)
     for i, ln in enumerate(content):
         folded = ln.folded
         if i == date_line:
@@ -485,7 +485,7 @@ _LIST_ITEM = re.compile(r"^\s*(?:[•·▪◦*–—-]|\d+[.)/-]|[a-zà-ÿ])|[,;
 _LONG_RUN = 4  # short lines in a row from which a run is a menu, not subheadings
 
 
-def _under_related_heading(content: list[Line]) -> list[bool]:
+def _under_related_heading(content: list[Line], boundaries: set[int]) -> list[bool]:
     """For each line: does it follow a related-articles heading, before any paragraph?"""
     flags = [False] * len(content)
     inside = False
@@ -494,7 +494,7 @@ def _under_related_heading(content: list[Line]) -> list[bool]:
             inside = False
         elif inside:
             flags[i] = True
-        if _is_boundary(content, i):
+        if i in boundaries:
             inside = True
     return flags
 
@@ -570,7 +570,7 @@ def _best_run(weights: list[float], lo: int, hi: int) -> tuple[float, int, int]:
     return best
 
 
-def _main_span(content: list[Line]) -> tuple[int, int, int | None]:
+def _main_span(content: list[Line], boundaries: set[int]) -> tuple[int, int, int | None]:
     """First and last line of the article body, and the first boundary after it (if any).
 
     The body is the run of lines where prose outweighs furniture the most, so the densest prose
@@ -578,7 +578,6 @@ def _main_span(content: list[Line]) -> tuple[int, int, int | None]:
     heavy is joined to it unless a related-articles or comments heading stands between them
     (an article split by an advert or an inline link list is kept whole).
     """
-    boundaries = {i for i in range(len(content)) if _is_boundary(content, i)}
     weights = _weights(content)
     for b in boundaries:
         weights[b] = _BOUNDARY_COST  # the body does not run on into a list of other articles

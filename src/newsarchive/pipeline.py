@@ -309,11 +309,10 @@ def explain(raw: RawInput, now: datetime | None = None) -> list[ExplainedLine]:
     now = now or datetime.now()
     if raw.kind != "html":
         return [ExplainedLine(ln.n, ln.keep, ln.reason, ln.text) for ln in clean_text(raw.text, now).lines if ln.text]
-    from newsarchive.clean_html import html_to_text
     from newsarchive.clean_text import is_page_furniture
 
     result = clean_html(raw.text, now)
-    rendered = clean_text(html_to_text(raw.text), now)
+    rendered = result.rendered or clean_text("", now)
     if result.fallback:
         return [ExplainedLine(ln.n, ln.keep, ln.reason, ln.text) for ln in rendered.lines if ln.text]
     body = normalize_line(" ".join(result.text.split()))
