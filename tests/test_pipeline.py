@@ -143,3 +143,18 @@ def test_interrupted_run_keeps_finished_files_and_resumes(tmp_path: Path, monkey
         resumed = run(archive, tmp_path / "in")
         assert [resumed[f"{n}.txt"][0] for n in range(4)] == ["unchanged", "unchanged", "new", "new"]
         assert archive.count() == 4
+
+
+def test_an_archive_inside_the_ingested_folder_is_not_input(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Titre\n\n" + "Une phrase assez longue pour faire un article de presse. " * 8)
+    db = folder / "archive.db"
+    with Archive(db) as archive:
+        first = Ingester(archive).run(discover([folder]), [str(folder)])
+        assert archive.search("phrase")  # the index folder now sits in the input folder
+        second = Ingester(archive).run(discover([folder]), [str(folder)])
+    assert (db.parent / "archive.db-search").is_dir()
+    assert first.counts["new"] == 1 and second.counts["new"] == second.counts["failed"] == 0
+    seen = [str(item.path) for item in discover([folder]) if hasattr(item, "path")]
+    assert seen and not [p for p in seen if "archive.db-search" in p]

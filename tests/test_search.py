@@ -1,5 +1,6 @@
 """French search behaviour, pinned: accents, elisions, plurals, verb forms, phrases, exclusion."""
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -7,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newsarchive.analysis import analyze, terms
-from newsarchive.archive import Archive, Filters, QuerySyntaxError
+from newsarchive.archive import Archive, ArchiveError, Filters, QuerySyntaxError
 from newsarchive.model import Article
 from newsarchive.query import QueryError, parse
 from newsarchive.snippets import END, START, snippet
@@ -107,15 +108,35 @@ def test_queries_that_cannot_find_anything_are_refused_clearly(archive: Archive,
     st.text(alphabet=st.sampled_from("aéz \"*():^-+ORNTAiE{}[],.:'’\\\x00title author"), max_size=40)
     | st.text(max_size=40)
 )
-def test_query_translation_never_produces_invalid_fts(query: str) -> None:
+def test_any_query_string_is_searched_or_refused_in_one_sentence(query: str) -> None:
     try:
         parsed = parse(query)
     except QueryError:
         return
-    # every term is quoted letters and digits: nothing else can reach FTS5
-    stripped = parsed.fts.replace("title : ", "")
-    for token in stripped.replace("(", " ").replace(")", " ").split():
-        assert token in ("AND", "OR", "NOT") or token.strip('"*').replace('"', "").isalnum() or token == '""'
+    # only analysed index terms (or folded prefixes) reach the index: no query syntax at all
+    for term in [t for clause in parsed.clauses for t in clause] + parsed.excluded:
+        assert term.words and all(w and w == "".join(w.split()) for w in term.words)
+        if term.prefix:
+            assert len(term.words) == 1
+            assert term.words[0].replace("_", "").isalnum()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=30))
+def test_any_query_runs_against_the_index(tmp_path_factory: pytest.TempPathFactory, query: str) -> None:
+    archive = _ARCHIVES.get("a")
+    if archive is None:
+        archive = _ARCHIVES["a"] = Archive(tmp_path_factory.mktemp("hyp") / "a.db")
+        article = Article(path="/in/x.txt", title="Élections", text="Le vote des élections régionales.", kind="txt")
+        archive.save_article(article, "h", "s", b"raw", "test")
+    try:
+        archive.search(query)
+        archive.count_search(query)
+    except QuerySyntaxError as exc:
+        assert exc.hint and "\n" not in str(exc)
+
+
+_ARCHIVES: dict[str, Archive] = {}
 
 
 def test_filtered_pages_equal_filtering_the_full_ranking(tmp_path: Path) -> None:
@@ -135,9 +156,51 @@ def test_filtered_pages_equal_filtering_the_full_ranking(tmp_path: Path) -> None
             assert got == expected[offset : offset + 20]
 
 
-def test_the_index_counts_its_documents_through_every_write(archive: Archive) -> None:
-    assert archive._indexed_documents() == 4
+def test_the_index_follows_every_write_path(archive: Archive) -> None:
+    assert archive.search_pending() == -1  # never built: the first search builds it
+    assert ids(archive.search("intelligence")) == [4]
     archive.delete_article(4)
-    article = Article(path="/in/1.txt", title="Autre", text="Un autre texte.", kind="txt")
+    article = Article(path="/in/1.txt", title="Autre", text="Un autre texte.", kind="txt", lang="fr")
     archive.save_article(article, "hash1b", "src1b", b"raw", "test", article_id=1)
-    assert archive._indexed_documents() == archive.count() == 3
+    assert archive.search_pending() == 2
+    assert ids(archive.search("autre")) == [1]  # a search applies what waits first
+    assert archive.search_pending() == 0
+    assert archive._search_index().documents() == archive.count() == 3
+    assert ids(archive.search("intelligence")) == []
+
+
+def test_the_index_is_rebuilt_when_it_does_not_match_the_archive(archive: Archive, tmp_path: Path) -> None:
+    assert ids(archive.search("sécurité")) == [1, 3]
+    archive.close()
+    index = tmp_path / "a.db-search"
+    (index / "newsarchive-index.json").unlink()  # lost marker (or a crash before it was written)
+    again = Archive(tmp_path / "a.db")
+    assert again.search_pending() == -1
+    assert ids(again.search("sécurité")) == [1, 3]
+    assert again.search_pending() == 0
+    again.close()
+    # an index folder beside another archive (copied, restored) is not trusted
+    other = tmp_path / "b.db"
+    shutil.copytree(index, tmp_path / "b.db-search")
+    fresh = Archive(other)
+    assert fresh.search_pending() == -1
+    assert fresh.search("sécurité") == []
+
+
+def test_a_search_waits_for_no_other_writer(archive: Archive, tmp_path: Path) -> None:
+    archive.search("vélo")
+    other = Archive(tmp_path / "a.db")
+    with other._search_index().writer():  # another process feeding the index
+        article = Article(path="/in/9.txt", title="Vélo", text="Un vélo neuf.", kind="txt")
+        archive.save_article(article, "h9", "s9", b"raw", "test")
+        assert ids(archive.search("vélo")) == [2]  # the index as it is; no waiting
+    assert ids(archive.search("vélo")) == [2, 5]
+
+
+def test_a_folder_that_is_not_an_index_is_left_alone(tmp_path: Path) -> None:
+    (tmp_path / "a.db-search").mkdir()
+    (tmp_path / "a.db-search" / "notes.txt").write_text("mine")
+    archive = Archive(tmp_path / "a.db")
+    with pytest.raises(ArchiveError, match="not a newsarchive search index"):
+        archive.search("vélo")
+    assert (tmp_path / "a.db-search" / "notes.txt").read_text() == "mine"

@@ -11,20 +11,22 @@ import json
 import math
 import os
 import re
+import secrets
 import sqlite3
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from newsarchive.analysis import ANALYZER_VERSION, analyze
+from newsarchive.index import IndexBusy, IndexFilters, SearchIndex, day_number
 from newsarchive.model import Article
-from newsarchive.query import Query, QueryError
+from newsarchive.query import Query, QueryError, Term
 from newsarchive.query import parse as parse_query
 from newsarchive.snippets import snippet as make_snippet
 
@@ -69,7 +71,7 @@ class ArticleNotFound(ArchiveError):
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 # ---------------------------------------------------------------- migrations
@@ -193,7 +195,7 @@ def m001_initial(conn: sqlite3.Connection) -> None:
 
 @migration
 def m002_search_index(conn: sqlite3.Connection) -> None:
-    """The French search index: stemmed, stop words out, no copy of the text (contentless)."""
+    """A stemmed FTS5 copy of the text (replaced by m003: its tables are made, then dropped)."""
     conn.execute(
         """CREATE VIRTUAL TABLE search_index USING fts5 (
              title, text, content='', tokenize='unicode61 remove_diacritics 0', prefix='2 3'
@@ -202,22 +204,21 @@ def m002_search_index(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE VIRTUAL TABLE search_terms USING fts5vocab(search_index, 'row')")
     conn.execute("CREATE TABLE search_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
     conn.execute("CREATE TABLE search_cache (term TEXT PRIMARY KEY, generation INTEGER NOT NULL, hits TEXT NOT NULL)")
-    _fill_search_index(conn)
 
 
-def _fill_search_index(conn: sqlite3.Connection) -> None:
-    conn.execute("INSERT INTO search_index (search_index) VALUES ('delete-all')")
-    rows = conn.execute("SELECT id, title, text FROM articles")
-    conn.executemany(
-        "INSERT INTO search_index (rowid, title, text) VALUES (?, ?, ?)",
-        ((i, analyze(title or ""), analyze(text or "")) for i, title, text in rows.fetchall()),
-    )
-    conn.execute(
-        "INSERT OR REPLACE INTO search_state (key, value) VALUES ('analyzer', ?), ('generation', 0), "
-        "('documents', (SELECT count(*) FROM articles))",
-        (ANALYZER_VERSION,),
-    )
-    conn.execute("DELETE FROM search_cache")
+@migration
+def m003_search_outbox(conn: sqlite3.Connection) -> None:
+    """The ranked index moves to a tantivy folder beside the archive, fed from an outbox.
+
+    Every write appends the article's id to `search_outbox` in its own transaction, so a crash
+    can never leave a write the index will not hear about. `epoch` names this archive, so an
+    index folder left beside another (or a restored) archive is recognised and rebuilt.
+    """
+    for table in ("search_terms", "search_index", "search_cache"):
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
+    conn.execute("DELETE FROM search_state")
+    conn.execute("INSERT INTO search_state (key, value) VALUES ('epoch', ?)", (secrets.randbits(62),))
+    conn.execute("CREATE TABLE search_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, article_id INTEGER NOT NULL)")
 
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -290,13 +291,24 @@ SORTS = {
     "ingested": "articles.id DESC",
     "id": "articles.id",
 }
-TOP_CACHE_SIZE = 200  # hits kept for a very common term
-COMMON_SHARE = 0.2  # a term in this share of the articles or more is "very common"
 SIMILAR_TERMS = 15  # distinctive terms an article is compared by
 
 
-def _no_filters(filters: Filters | None) -> bool:
-    return filters is None or not any((filters.since, filters.until, filters.lang, filters.site))
+def _index_filters(filters: Filters | None) -> IndexFilters:
+    """The part of the filters the search index applies (dates, language); the site is SQL's."""
+    if filters is None:
+        return IndexFilters()
+    first = day_number(_check_partial_date(filters.since)) if filters.since else None
+    last = None
+    if filters.until:
+        until = _check_partial_date(filters.until)
+        last = day_number(until)
+        if last is not None:
+            last += {4: 1231, 7: 31}.get(len(until), 0)  # the whole year or month
+    return IndexFilters(first, last, filters.lang)
+
+
+INDEX_BATCH = 2000  # articles an ingest stores before it feeds them to the search index
 
 
 class Archive:
@@ -309,11 +321,11 @@ class Archive:
             raise ArchiveError(f"cannot open {self.path}: {exc}.") from None
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
+        self._search: SearchIndex | None = None
         try:
             conn.execute("PRAGMA busy_timeout = 30000")
             conn.execute("PRAGMA foreign_keys = ON")
             self._migrate()
-            self._check_search_index()
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 conn.execute("PRAGMA journal_mode = WAL")  # readers work while an ingest writes
         except sqlite3.DatabaseError as exc:
@@ -323,6 +335,7 @@ class Archive:
             raise NotAnArchive(f"{self.path} is not a newsarchive archive ({exc}).") from None
 
     def close(self) -> None:
+        self._search = None
         self.conn.close()
 
     def __enter__(self) -> Archive:
@@ -359,31 +372,137 @@ class Archive:
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 conn.execute(f"PRAGMA user_version = {number}")
 
-    def _check_search_index(self) -> None:
-        """Rebuild the search index when this version analyses text differently."""
-        row = self.conn.execute("SELECT value FROM search_state WHERE key = 'analyzer'").fetchone()
-        if row is None or row[0] != ANALYZER_VERSION:
-            self.reindex()
+    # ------------------------------------------------------------ search index
+    @property
+    def index_path(self) -> Path:
+        return Path(f"{self.path}-search")
+
+    def _search_index(self) -> SearchIndex:
+        if self._search is None:
+            try:
+                self._search = SearchIndex(self.index_path)
+            except (OSError, ValueError) as exc:
+                raise ArchiveError(
+                    f"cannot open the search index {self.index_path}: {exc}.",
+                    hint="Check that the folder beside the archive is writable, or remove it to rebuild it.",
+                ) from None
+        return self._search
+
+    def _index(self, article_id: int) -> None:
+        """Queue an article for the search index, inside the caller's write transaction."""
+        self.conn.execute("INSERT INTO search_outbox (article_id) VALUES (?)", (article_id,))
+
+    def _outbox_end(self) -> int:
+        row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'search_outbox'").fetchone()
+        return int(row[0]) if row else 0
+
+    def search_pending(self) -> int:
+        """Writes the search index has not applied yet (-1: it must be rebuilt)."""
+        marker = self._search_index().marker()
+        epoch = self.conn.execute("SELECT value FROM search_state WHERE key = 'epoch'").fetchone()[0]
+        end = self._outbox_end()
+        if (
+            marker is None
+            or marker.get("epoch") != epoch
+            or marker.get("analyzer") != ANALYZER_VERSION
+            or not isinstance(marker.get("applied"), int)
+            or marker["applied"] > end
+        ):
+            return -1
+        return end - int(marker["applied"])
+
+    def sync_search(self, rebuild: bool = False, trim: bool = False) -> int:
+        """Bring the search index up to date with the archive; returns the articles it (re)indexed.
+
+        The protocol: writers append ids to `search_outbox` (seq grows in commit order, since
+        SQLite has one writer at a time); whoever holds the index writer reads the ids past the
+        marker's `applied` seq in one read snapshot, indexes those articles as they are now,
+        commits the index, then writes the marker. A crash anywhere repeats work, never skips
+        it. Raises IndexBusy when another process holds the index writer.
+        """
+        index = self._search_index()
+        if not rebuild and self.search_pending() == 0:
+            return 0
+        with index.writer() as writer:
+            pending = self.search_pending()  # again, under the lock: another process may have done it
+            full = rebuild or pending < 0
+            if not full and pending == 0:
+                return 0
+            epoch = self.conn.execute("SELECT value FROM search_state WHERE key = 'epoch'").fetchone()[0]
+            columns = "id, title, text, published, lang"
+            done = 0
+            own = not self.conn.in_transaction
+            if own:
+                self.conn.execute("BEGIN")  # one read snapshot: the ids and the texts agree
+            try:
+                end = self._outbox_end()
+                rows: Iterable[tuple[Any, ...]]
+                if full:
+                    writer.delete_all()
+                    rows = self.conn.execute(f"SELECT {columns} FROM articles")
+                else:
+                    applied = int((index.marker() or {})["applied"])
+                    ids = [
+                        r[0]
+                        for r in self.conn.execute(
+                            "SELECT DISTINCT article_id FROM search_outbox WHERE seq > ? AND seq <= ?", (applied, end)
+                        )
+                    ]
+                    for article_id in ids:
+                        writer.delete(article_id)
+                    rows = self._rows_by_id(columns, ids)
+                names = ("id", "title", "text", "published", "lang")
+                for row in rows:
+                    writer.add(dict(zip(names, row, strict=True)))
+                    done += 1
+            finally:
+                if own:
+                    self.conn.execute("COMMIT")
+        index.write_marker(epoch=epoch, analyzer=ANALYZER_VERSION, applied=end)
+        if trim and not self.conn.in_transaction:
+            with self.transaction():
+                self.conn.execute("DELETE FROM search_outbox WHERE seq <= ?", (end,))
+        return done
+
+    def feed_search_index(self, at_least: int = 1) -> None:
+        """For writers, after a commit: index what waits, when enough does, and trim the outbox.
+
+        Another process holding the index writer is fine: it, or the next search, will index
+        these articles too.
+        """
+        with suppress(IndexBusy, ArchiveError):  # an unwritable index folder: the search says so
+            pending = self.search_pending()
+            if pending < 0 or pending >= at_least:
+                self.sync_search(trim=True)
+
+    def _rows_by_id(self, columns: str, ids: list[int]) -> Iterator[tuple[Any, ...]]:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            yield from self.conn.execute(f"SELECT {columns} FROM articles WHERE id IN ({marks})", chunk).fetchall()
 
     def reindex(self) -> int:
         """Build the search index again from the articles (after another tool changed them)."""
-        with self.transaction():
-            _fill_search_index(self.conn)
-        return self.count()
+        try:
+            return self.sync_search(rebuild=True, trim=True)
+        except IndexBusy:
+            raise ArchiveBusy(
+                f"the search index of {self.path} is being written by another newsarchive.",
+                hint="Wait for it to finish, then run this again.",
+            ) from None
 
-    def _index(self, article_id: int, title: str | None, text: str, delete: bool = False) -> None:
-        if delete:
-            self.conn.execute(
-                "INSERT INTO search_index (search_index, rowid, title, text) VALUES ('delete', ?, ?, ?)",
-                (article_id, analyze(title or ""), analyze(text)),
-            )
-        else:
-            self.conn.execute(
-                "INSERT INTO search_index (rowid, title, text) VALUES (?, ?, ?)",
-                (article_id, analyze(title or ""), analyze(text)),
-            )
-        self.conn.execute("UPDATE search_state SET value = value + 1 WHERE key = 'generation'")
-        self.conn.execute("UPDATE search_state SET value = value + ? WHERE key = 'documents'", (-1 if delete else 1,))
+    def _ready_index(self) -> SearchIndex:
+        """The search index with every committed write in it, unless another process is busy
+        indexing them (then searches see the index as it is; they never wait)."""
+        try:
+            self.sync_search()
+        except IndexBusy:
+            if self.search_pending() < 0:
+                raise ArchiveBusy(
+                    f"the search index of {self.path} is being built by another newsarchive.",
+                    hint="Try again in a moment.",
+                ) from None
+        return self._search_index()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -490,16 +609,14 @@ class Archive:
                 marks = ", ".join(f":{k}" for k in values)
                 cursor = self.conn.execute(f"INSERT INTO articles ({columns}) VALUES ({marks})", values)
                 article_id = int(cursor.lastrowid or 0)
-                self._index(article_id, article.title, article.text)
+                self._index(article_id)
             else:
-                old_title, old_text = self.conn.execute(
-                    "SELECT title, text FROM articles WHERE id = ?", (article_id,)
-                ).fetchone()
+                indexed = "title, text, published, lang"
+                old = self.conn.execute(f"SELECT {indexed} FROM articles WHERE id = ?", (article_id,)).fetchone()
                 sets = ", ".join(f"{k} = :{k}" for k in values)
                 self.conn.execute(f"UPDATE articles SET {sets} WHERE id = :id", {**values, "id": article_id})
-                if (old_title, old_text) != (article.title, article.text):
-                    self._index(article_id, old_title, old_text, delete=True)
-                    self._index(article_id, article.title, article.text)
+                if old != tuple(values[k] for k in ("title", "text", "published", "lang")):
+                    self._index(article_id)
             self.conn.execute(
                 """INSERT INTO raw_inputs (article_id, compression, size, data) VALUES (?, 'zlib', ?, ?)
                    ON CONFLICT (article_id) DO UPDATE SET compression = excluded.compression,
@@ -510,11 +627,10 @@ class Archive:
 
     def delete_article(self, article_id: int) -> None:
         with self.transaction():
-            row = self.conn.execute("SELECT title, text FROM articles WHERE id = ?", (article_id,)).fetchone()
-            if row is None:
+            if not self.article_exists(article_id):
                 return
             self.conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
-            self._index(article_id, row[0], row[1], delete=True)
+            self._index(article_id)
 
     def start_run(self, inputs: list[str], options: dict[str, Any]) -> int:
         with self.transaction():
@@ -610,26 +726,19 @@ class Archive:
                 f"{exc}.", hint='Search words, "a phrase", a OR b, -word, prefix*, title:word, author:name.'
             ) from None
 
-    def _search_sql(
-        self, parsed: Query, filters: Filters | None, select: str, order: str | None, paged: bool
-    ) -> tuple[str, dict[str, Any]]:
-        clauses, params = (filters or Filters()).where()
+    def _sql_filter(self, parsed: Query, filters: Filters | None) -> tuple[list[str], dict[str, Any]]:
+        """The filters only SQL can check (site, author), as WHERE clauses on articles."""
+        clauses, params = Filters(site=filters.site).where() if filters and filters.site else ([], {})
         for n, name in enumerate(parsed.authors):
             clauses.append(f"articles.author LIKE :author{n}")
             params[f"author{n}"] = f"%{name}%"
-        if parsed.fts:
-            source = "search_index JOIN articles ON articles.id = search_index.rowid"
-            clauses.insert(0, "search_index MATCH :fts")
-            params["fts"] = parsed.fts
-        else:
-            source = "articles"
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = f"SELECT {select} FROM {source} {where}"
-        if order:
-            sql += f" ORDER BY {order}"
-        if paged:
-            sql += " LIMIT :limit OFFSET :offset"
-        return sql, params
+        return clauses, params
+
+    def _author_where(self, parsed: Query, filters: Filters | None) -> tuple[str, dict[str, Any]]:
+        """WHERE for a query with authors and no words: every filter is SQL's."""
+        clauses, params = (filters or Filters()).where()
+        more, more_params = self._sql_filter(parsed, None)
+        return " AND ".join(clauses + more) or "1", {**params, **more_params}
 
     def iter_search(
         self,
@@ -640,58 +749,65 @@ class Archive:
         sort: str = "relevance",
         with_text: bool = False,
     ) -> Iterator[dict[str, Any]]:
-        """Ranked hits (bm25 over the stemmed index, title weighted 5 to 1), each with a snippet.
-
-        A one-word query on a word found in a large share of the archive is answered from a
-        cached top list (kept until the next write), since ranking every matching row is what
-        costs there.
-        """
+        """Ranked hits (BM25 over the analysed title and text, title weighted 5), each with a snippet."""
         parsed = self._parse(query)
         columns = ", ".join(f"articles.{f}" for f in ARTICLE_FIELDS)
-        relevance = sort == "relevance" and bool(parsed.fts)
-        if relevance:
-            select = f"{columns}, bm25(search_index, 5.0, 1.0) AS score"
-            order = "score"
-        else:
-            select = f"{columns}, NULL AS score"
+        if not parsed.clauses:  # author: only; no words to rank by
+            where, params = self._author_where(parsed, filters)
             order = SORTS.get(sort, SORTS["newest"])
-        rows: Iterator[dict[str, Any]] | None = None
-        if relevance and parsed.single_term and not parsed.authors and _no_filters(filters):
-            rows = self._cached_top(parsed, columns, limit, offset)
-        if rows is None and relevance and limit is not None:
-            rows = self._ranked_page(parsed, filters, columns, limit, offset)
-        if rows is None:
-            sql, params = self._search_sql(parsed, filters, select, order, paged=True)
+            sql = f"SELECT {columns}, NULL AS score FROM articles WHERE {where} ORDER BY {order}"
             params.update(limit=-1 if limit is None else limit, offset=offset)
-            rows = self._stream(sql, params)
+            rows = self._stream(sql + " LIMIT :limit OFFSET :offset", params)
+        else:
+            page = self._page(parsed, filters, limit, offset, by_date=sort != "relevance")
+            rows = self._articles_in_order(columns, page)
         for row in rows:
             row["snippet"] = make_snippet(row["text"] or "", parsed.highlight, parsed.prefixes)
             if not with_text:
                 row.pop("text", None)
             yield row
 
-    def _ranked_page(
-        self, parsed: Query, filters: Filters | None, columns: str, limit: int, offset: int
-    ) -> Iterator[dict[str, Any]]:
-        """One page of ranked hits: rank ids and scores first, then read only those articles.
+    def _page(
+        self,
+        parsed: Query,
+        filters: Filters | None,
+        limit: int | None,
+        offset: int,
+        by_date: bool = False,
+        exclude_id: int | None = None,
+    ) -> list[tuple[int, float]]:
+        """(id, score) of one page of hits, best (or newest) first.
 
-        Selecting every column while ranking would read the text of every matching article.
+        The index applies the words, dates and language. A site or author filter is checked in
+        SQL on the index's best hits, taking ten times more each round until the page is full
+        or the hits run out: the page is then exactly the one filtering every hit would give.
         """
-        sql, params = self._search_sql(
-            parsed, filters, "articles.id, bm25(search_index, 5.0, 1.0) AS score", "score", paged=True
-        )
-        if _no_filters(filters) and not parsed.authors:  # the index alone can rank: no join at all
-            sql = (
-                "SELECT rowid, bm25(search_index, 5.0, 1.0) AS score FROM search_index "
-                "WHERE search_index MATCH :fts ORDER BY score LIMIT :limit OFFSET :offset"
-            )
-        params.update(limit=limit, offset=offset)
-        page = None
-        if not _no_filters(filters) and not parsed.authors:
-            page = self._filtered_top(parsed, filters, limit, offset)
-        if page is None:
-            page = self.conn.execute(sql, params).fetchall()
-        return self._articles_in_order(columns, page)
+        index = self._ready_index()
+        query = index.compile(parsed, _index_filters(filters), exclude_id)
+        if limit is None:
+            limit = max(index.count(query) - offset, 0)
+        clauses, params = self._sql_filter(parsed, filters)
+        if not clauses:
+            return index.top(query, limit, offset, by_date)
+        wanted = offset + limit
+        k = max(200, 10 * wanted)
+        while True:
+            top = index.top(query, k, 0, by_date)
+            passing = self._passing([i for i, _ in top], clauses, params)
+            ranked = [(i, score) for i, score in top if i in passing]
+            if len(ranked) >= wanted or len(top) < k:
+                return ranked[offset:wanted]
+            k *= 10
+
+    def _passing(self, ids: list[int], clauses: list[str], params: dict[str, Any]) -> set[int]:
+        found: set[int] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join(f":id{n}" for n in range(len(chunk)))
+            chunk_params = {**params, **{f"id{n}": i for n, i in enumerate(chunk)}}
+            sql = f"SELECT id FROM articles WHERE id IN ({marks}) AND {' AND '.join(clauses)}"
+            found.update(r[0] for r in self.conn.execute(sql, chunk_params))
+        return found
 
     def _articles_in_order(self, columns: str, page: list[tuple[int, float]]) -> Iterator[dict[str, Any]]:
         """The articles of a ranked page of (id, score), in that order, each with its score."""
@@ -702,40 +818,7 @@ class Archive:
             r["id"]: r
             for r in self._stream(f"SELECT {columns} FROM articles WHERE id IN ({marks})", [i for i, _ in page])
         }
-        return iter([{**found[i], "score": score} for i, score in page if i in found])
-
-    def _filtered_top(
-        self, parsed: Query, filters: Filters | None, limit: int, offset: int
-    ) -> list[tuple[int, float]] | None:
-        """A filtered page from the index's own top hits, when they hold enough that pass.
-
-        The best K hits are ranked by the index alone, then the filter is checked on those K
-        articles only. When at least offset + limit of them pass, they are exactly the page a
-        join of every match would give (any other passing hit ranks below all K); otherwise
-        None, and the caller joins every match.
-        """
-        wanted = offset + limit
-        k = max(200, 10 * wanted)
-        top = self.conn.execute(
-            "SELECT rowid, bm25(search_index, 5.0, 1.0) AS score FROM search_index "
-            "WHERE search_index MATCH :fts ORDER BY score LIMIT :k",
-            {"fts": parsed.fts, "k": k},
-        ).fetchall()
-        if not top:
-            return []
-        clauses, params = (filters or Filters()).where()
-        marks = ", ".join(f":id{n}" for n in range(len(top)))
-        params.update({f"id{n}": article_id for n, (article_id, _) in enumerate(top)})
-        passing = {
-            r[0]
-            for r in self.conn.execute(
-                f"SELECT id FROM articles WHERE id IN ({marks}) AND {' AND '.join(clauses)}", params
-            )
-        }
-        ranked = [(i, score) for i, score in top if i in passing]
-        if len(ranked) < wanted and len(top) == k:
-            return None  # too few pass among the best K: rank every match that passes
-        return ranked[offset:wanted]
+        return iter([{**found[i], "score": round(score, 4)} for i, score in page if i in found])
 
     def _stream(self, sql: str, params: dict[str, Any] | list[Any]) -> Iterator[dict[str, Any]]:
         cursor = self.conn.execute(sql, params)
@@ -746,60 +829,18 @@ class Archive:
                 yield self._article(dict(zip(names, row, strict=True)))
             rows = cursor.fetchmany(200)
 
-    def _cached_top(
-        self, parsed: Query, columns: str, limit: int | None, offset: int
-    ) -> Iterator[dict[str, Any]] | None:
-        """The top hits of a very common term, from the cache; None when the query is not one."""
-        wanted = (limit if limit is not None else 10**9) + offset
-        if wanted > TOP_CACHE_SIZE:
-            return None
-        term = parsed.single_term.strip('"') if parsed.single_term else ""
-        row = self.conn.execute("SELECT doc FROM search_terms WHERE term = ?", (term,)).fetchone()
-        total = self._indexed_documents()
-        if row is None or total == 0 or row[0] < COMMON_SHARE * total:
-            return None
-        generation = self.conn.execute("SELECT value FROM search_state WHERE key = 'generation'").fetchone()[0]
-        cached = self.conn.execute(
-            "SELECT hits FROM search_cache WHERE term = ? AND generation = ?", (term, generation)
-        ).fetchone()
-        if cached is None:
-            top = self.conn.execute(
-                "SELECT rowid, bm25(search_index, 5.0, 1.0) AS score FROM search_index "
-                "WHERE search_index MATCH :fts ORDER BY score LIMIT :n",
-                {"fts": parsed.fts, "n": TOP_CACHE_SIZE},
-            ).fetchall()
-            hits = [[int(r[0]), float(r[1])] for r in top]
-            self.conn.execute(
-                "INSERT OR REPLACE INTO search_cache (term, generation, hits) VALUES (?, ?, ?)",
-                (term, generation, json.dumps(hits)),
-            )
-        else:
-            hits = json.loads(cached[0])
-        page = hits[offset : offset + (limit if limit is not None else len(hits))]
-        return self._articles_in_order(columns, [(int(i), float(score)) for i, score in page])
-
-    def _indexed_documents(self) -> int:
-        """How many articles the search index holds, kept by every write (count(*) scans a table)."""
-        row = self.conn.execute("SELECT value FROM search_state WHERE key = 'documents'").fetchone()
-        return int(row[0]) if row else self.count()
-
-    def warm_search_cache(self) -> int:
-        """Rank the very common terms now (after an ingest), so no search waits for it later."""
-        total = self._indexed_documents()
-        if not total:
-            return 0
-        common = [
-            t for (t,) in self.conn.execute("SELECT term FROM search_terms WHERE doc >= ?", (COMMON_SHARE * total,))
-        ]
-        for term in common:
-            for _ in self._cached_top(Query(f'"{term}"', {term}, set(), single_term=f'"{term}"'), "id", 1, 0) or ():
-                pass
-        return len(common)
-
     def count_search(self, query: str, filters: Filters | None = None) -> int:
         parsed = self._parse(query)
-        sql, params = self._search_sql(parsed, filters, "count(*)", None, paged=False)
-        return int(self.conn.execute(sql, params).fetchone()[0])
+        if not parsed.clauses:
+            where, params = self._author_where(parsed, filters)
+            return int(self.conn.execute(f"SELECT count(*) FROM articles WHERE {where}", params).fetchone()[0])
+        index = self._ready_index()
+        query_ = index.compile(parsed, _index_filters(filters))
+        clauses, params = self._sql_filter(parsed, filters)
+        if not clauses:
+            return index.count(query_)
+        hits = index.top(query_, index.count(query_))
+        return len(self._passing([i for i, _ in hits], clauses, params))
 
     def similar(
         self, article_id: int, filters: Filters | None = None, limit: int | None = 20, offset: int = 0
@@ -811,20 +852,17 @@ class Archive:
             counts[term] = counts.get(term, 0) + 1
         if not counts:
             return []
-        total = max(self._indexed_documents(), 1)
-        marks = ", ".join("?" for _ in counts)
-        docs = dict(self.conn.execute(f"SELECT term, doc FROM search_terms WHERE term IN ({marks})", list(counts)))
+        index = self._ready_index()
+        total = max(index.documents(), 1)
+        docs = index.doc_freqs(counts)
         weighted = sorted((tf * math.log(total / docs[t]), t) for t, tf in counts.items() if 1 < docs.get(t, 0) < total)
         chosen = [t for _, t in weighted[-SIMILAR_TERMS:]]
         if not chosen:
             return []
-        parsed = Query(" OR ".join(f'"{t}"' for t in chosen), set(chosen), set())
-        clauses_filters = filters or Filters()
-        select = ", ".join(f"articles.{f}" for f in ARTICLE_FIELDS) + ", bm25(search_index, 5.0, 1.0) AS score"
-        sql, params = self._search_sql(parsed, clauses_filters, select, None, paged=False)
-        sql += " AND articles.id != :source ORDER BY score LIMIT :limit OFFSET :offset"
-        params.update(source=article_id, limit=-1 if limit is None else limit, offset=offset)
-        rows = list(self._stream(sql, params))
+        parsed = Query(clauses=[[Term((t,)) for t in chosen]], highlight=set(chosen))
+        columns = ", ".join(f"articles.{f}" for f in ARTICLE_FIELDS)
+        page = self._page(parsed, filters, limit, offset, exclude_id=article_id)
+        rows = list(self._articles_in_order(columns, page))
         for row in rows:
             row["snippet"] = make_snippet(row["text"] or "", parsed.highlight, set())
             row.pop("text", None)
@@ -898,7 +936,11 @@ class Archive:
             ),
             "runs": one("SELECT count(*) FROM runs").fetchone()[0],
             "size_bytes": self.size_on_disk(),
+            "search_index_bytes": self.index_size(),
         }
+
+    def index_size(self) -> int:
+        return _folder_size(self.index_path)
 
     def size_on_disk(self) -> int:
         total = 0
@@ -906,6 +948,16 @@ class Archive:
             with suppress(OSError):
                 total += os.path.getsize(f"{self.path}{suffix}")
         return total
+
+
+def _folder_size(path: Path) -> int:
+    total = 0
+    with suppress(OSError):
+        for entry in os.scandir(path):
+            with suppress(OSError):
+                if entry.is_file():
+                    total += entry.stat().st_size
+    return total
 
 
 def _refuse_foreign_file(path: Path, create: bool) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsarchive.model import Rejected
+from newsarchive.model import INDEX_MARKER, Rejected
 
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 TEXT_SUFFIXES = {".txt"}
@@ -165,7 +165,9 @@ def discover(paths: Iterable[str | os.PathLike[str]], glob: str | None = None) -
 
 def _walk(root: Path) -> Iterator[Path]:
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and not os.path.exists(os.path.join(dirpath, d, INDEX_MARKER))
+        )  # an archive's search index folder is not input
         for name in sorted(filenames):
             if not name.startswith("."):
                 yield Path(dirpath, name)

@@ -7,6 +7,7 @@ from typing import Any
 
 # Bumped whenever cleaning or metadata extraction changes output, so archives can tell
 # which articles were produced by an older cleaner (and `reclean` knows what to redo).
+INDEX_MARKER = "newsarchive-index.json"  # names a search index folder (skipped by ingest walks)
 CLEANER_VERSION = "0.2.0"
 
 OUTCOMES = ("new", "updated", "unchanged", "duplicate", "skipped", "failed")

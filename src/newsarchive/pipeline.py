@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from newsarchive.archive import Archive
+from newsarchive.archive import INDEX_BATCH, Archive
 from newsarchive.clean_html import HtmlResult, clean_html
 from newsarchive.clean_text import TextResult, clean_text
 from newsarchive.inputs import DEFAULT_MAX_BYTES, InputFile, Missing, RawInput, decode_input, read_input
@@ -136,12 +136,12 @@ class Ingester:
                 in_batch += 1
                 if in_batch >= BATCH_FILES or time.monotonic() - batch_started > BATCH_SECONDS:
                     archive.commit()
+                    archive.feed_search_index(at_least=INDEX_BATCH)
                     archive.begin()
                     batch_started, in_batch = time.monotonic(), 0
             archive.commit()
             summary.status = "completed"
-            if summary.counts["new"] or summary.counts["updated"]:
-                archive.warm_search_cache()  # rank the very common words once, not at search time
+            archive.feed_search_index()
         except KeyboardInterrupt:
             # Keep every file finished so far; drop only the one being written.
             if in_file:
@@ -288,6 +288,8 @@ def reclean(
                 summary.unchanged += 1
         if on_article:
             on_article(article_id, outcome)
+    if not dry_run:
+        archive.feed_search_index()
     return summary
 
 

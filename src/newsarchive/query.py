@@ -1,4 +1,4 @@
-"""The search query language, translated to a safe FTS5 expression over the analysed index.
+"""The search query language, parsed into clauses of analysed terms for the search index.
 
     words            all must match (stemmed: "régulation" finds "réguler")
     "a phrase"       these words in this order
@@ -8,8 +8,9 @@
     title:word       in the title only (title:"a phrase" too)
     author:name      articles whose author contains "name"
 
-Anything else is searched literally. Every term that reaches FTS5 is made of letters and digits
-and quoted, so no user string can produce an FTS5 syntax error or reach SQL unbound.
+Anything else is searched literally. The parse yields terms (lists of analysed words), never a
+query string for another parser, so no user string can produce a syntax error downstream or
+reach SQL unbound.
 """
 
 from __future__ import annotations
@@ -28,24 +29,29 @@ class QueryError(ValueError):
     """A query that cannot find anything; the message says why, in one sentence."""
 
 
+@dataclass(frozen=True)
+class Term:
+    """One searchable unit: an analysed word, a phrase of them, or a prefix."""
+
+    words: tuple[str, ...]
+    prefix: bool = False  # words[0] is a folded prefix, not a whole term
+    title_only: bool = False
+
+
 @dataclass
 class Query:
-    """A parsed query: the FTS5 expression, the terms to highlight, and SQL-side filters."""
+    """A parsed query: clauses that must all match (each a choice of terms), exclusions, filters."""
 
-    fts: str
+    clauses: list[list[Term]] = field(default_factory=list)
+    excluded: list[Term] = field(default_factory=list)
     highlight: set[str] = field(default_factory=set)  # index terms to highlight
     prefixes: set[str] = field(default_factory=set)  # folded prefixes to highlight
     authors: list[str] = field(default_factory=list)
-    single_term: str | None = None  # the query is exactly one term (cacheable)
-
-
-def _quote(parts: list[str]) -> str:
-    return '"' + " ".join(parts) + '"'
 
 
 def parse(text: str) -> Query:
-    positives: list[str] = []  # each an FTS5 clause; consecutive ones joined by OR when asked
-    negatives: list[str] = []
+    clauses: list[list[Term]] = []
+    excluded: list[Term] = []
     highlight: set[str] = set()
     prefixes: set[str] = set()
     authors: list[str] = []
@@ -54,14 +60,15 @@ def parse(text: str) -> Query:
         minus, column, phrase, word = match.groups()
         raw = phrase if phrase is not None else word
         if phrase is None and word == "OR" and not minus and not column:
-            pending_or = bool(positives)
+            pending_or = bool(clauses)
             continue
         if column and column.lower() == "author":
             name = raw.strip()
             if name:
                 authors.append(name)
             continue
-        clause: str | None = None
+        title_only = bool(column)
+        term: Term | None = None
         if phrase is None and word.endswith("*") and len(word) > 1:
             folded = re.sub(r"[^\w]", "", fold(word.rstrip("*")))
             # "vendange*" must find "vendanges", indexed as "vendang": the shorter of the
@@ -69,35 +76,27 @@ def parse(text: str) -> Query:
             stemmed = stem_word(folded) if folded else ""
             stem = stemmed if stemmed and folded.startswith(stemmed) else folded
             if len(stem) >= 2:
-                clause = f'"{stem}"*'
+                term = Term((stem,), prefix=True, title_only=title_only)
                 prefixes.add(stem)
         else:
             found = terms(raw)
             if found:
-                clause = _quote(found)
+                term = Term(tuple(found), title_only=title_only)
                 highlight.update(found)
-        if clause is None:
+        if term is None:
             continue
-        if column:
-            clause = f"title : {clause}"
         if minus:
-            negatives.append(clause)
+            excluded.append(term)
             continue
-        if pending_or and positives:
-            positives[-1] = f"{positives[-1]} OR {clause}"
+        if pending_or and clauses:
+            clauses[-1].append(term)
         else:
-            positives.append(clause)
+            clauses.append([term])
         pending_or = False
-    if not positives:
-        if negatives:
+    if not clauses:
+        if excluded:
             raise QueryError("a search needs at least one word to find, not only words to exclude")
         if authors:
-            return Query(fts="", authors=authors)
+            return Query(authors=authors)
         raise QueryError("the query has no word to search for (very common words such as 'le' or 'et' are not indexed)")
-    expression = " AND ".join(f"({p})" if " OR " in p else p for p in positives)
-    if negatives:
-        expression = f"{expression} NOT ({' OR '.join(negatives)})"
-    single = None
-    if len(positives) == 1 and not negatives and positives[0].count('"') == 2 and " " not in positives[0]:
-        single = positives[0] if not positives[0].endswith("*") else None
-    return Query(expression, highlight, prefixes, authors, single)
+    return Query(clauses, excluded, highlight, prefixes, authors)

@@ -172,6 +172,7 @@ def stats_renderable(stats: dict[str, Any]) -> RenderableType:
     summary.add_row("without a date", f"{stats['undated']:,}")
     summary.add_row("words", f"{stats['words']:,}")
     summary.add_row("archive size", human_size(stats["size_bytes"]))
+    summary.add_row("search index size", human_size(stats.get("search_index_bytes", 0)))
     parts: list[RenderableType] = [summary]
     for key, label in (("languages", "language"), ("sites", "site (top 10)")):
         table = Table(box=box.SIMPLE_HEAD)
@@ -201,6 +202,7 @@ def plain_stats(stats: dict[str, Any]) -> Iterable[str]:
     yield f"without a date\t{stats['undated']}"
     yield f"words\t{stats['words']}"
     yield f"archive size\t{human_size(stats['size_bytes'])}"
+    yield f"search index size\t{human_size(stats.get('search_index_bytes', 0))}"
     for name, count in stats["languages"].items():
         yield f"language {safe(name)}\t{count}"
     for name, count in stats["sites"].items():
