@@ -204,3 +204,19 @@ def test_a_folder_that_is_not_an_index_is_left_alone(tmp_path: Path) -> None:
     with pytest.raises(ArchiveError, match="not a newsarchive search index"):
         archive.search("vélo")
     assert (tmp_path / "a.db-search" / "notes.txt").read_text() == "mine"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from("aeéèêçcoôœbnuitsBANÉÇ _-'’.ﬁ\u0130"), max_size=60),
+    st.lists(st.sampled_from(["ban", "nuit", "ce", "eco", "s", "ete"]), min_size=1, max_size=3),
+)
+def test_fast_snippet_matching_finds_what_the_regular_expression_finds(text: str, wanted: list[str]) -> None:
+    from newsarchive.snippets import _candidates, _folded_bytes, _starts
+
+    key = tuple(sorted(set(wanted)))
+    by_regex = [m.start() for m in _candidates(key).finditer(text)]
+    folded = _folded_bytes(text)
+    if folded is not None:
+        assert len(folded) == len(text)
+        assert _starts(text, folded, key) == by_regex

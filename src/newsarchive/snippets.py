@@ -8,6 +8,7 @@ search of "régulation").
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 from newsarchive.analysis import stem
@@ -19,6 +20,49 @@ SCAN_CHARS = 20_000  # where to look for matches in a long article
 _ACCENTED = {
     "a": "aàâäáãå", "c": "cç", "e": "eéèêë", "i": "iîïíì", "o": "oôöóòõ", "u": "uùûüú", "y": "yÿý", "n": "nñ",
 }  # fmt: skip
+
+
+def _cp1252_fold_table() -> bytes:
+    """Bytes of Windows-1252 letters to their base ASCII letter (é -> e), others unchanged."""
+    table = bytearray(range(256))
+    for byte in range(128, 256):
+        try:
+            ch = bytes([byte]).decode("cp1252")
+        except UnicodeDecodeError:
+            continue
+        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)).lower()
+        if len(base) == 1 and base.isascii():
+            table[byte] = ord(base)
+    return bytes(table)
+
+
+_CP1252_FOLD = _cp1252_fold_table()
+_WORD_REST = re.compile(r"\w*")
+
+
+def _folded_bytes(text: str) -> bytes | None:
+    """`text` lowercased and without accents, one byte per character (positions kept), or None.
+
+    French text is Windows-1252 text: encoding it, then translating bytes, is C all along
+    (a str.translate with accents in its table runs a dict lookup per character).
+    """
+    try:
+        return text.lower().encode("cp1252").translate(_CP1252_FOLD)
+    except UnicodeEncodeError:  # another script (or a character lower() lengthens)
+        return None
+
+
+def _starts(text: str, folded: bytes, wanted: tuple[str, ...]) -> list[int]:
+    """Where a word of `text` begins with one of `wanted` (bytes.find, then a boundary test)."""
+    found = set()
+    for term in wanted:
+        needle = term.encode("cp1252", errors="replace")
+        pos = folded.find(needle)
+        while pos != -1:
+            if pos == 0 or not (text[pos - 1].isalnum() or text[pos - 1] == "_"):
+                found.add(pos)
+            pos = folded.find(needle, pos + 1)
+    return sorted(found)
 
 
 @lru_cache(maxsize=1024)
@@ -33,17 +77,22 @@ def _candidates(terms: tuple[str, ...]) -> re.Pattern[str]:
 def snippet(text: str, highlight: set[str], prefixes: set[str]) -> str:
     """The densest stretch of matches in `text` (its start when nothing matches).
 
-    A regular expression finds the words that could match (they begin like a query term,
-    accents aside); only those are stemmed and checked.
+    Only the words that begin like a query term (accents aside) are stemmed and checked.
     """
     scanned = text[:SCAN_CHARS]
     wanted = tuple(sorted(t for t in highlight | prefixes if t))
     hits: list[tuple[int, int]] = []
     if wanted:
-        for match in _candidates(wanted).finditer(scanned):
-            term = stem(match.group(0))
+        spans: list[tuple[int, int]]
+        folded = _folded_bytes(scanned)
+        if folded is None:
+            spans = [m.span() for m in _candidates(wanted).finditer(scanned)]
+        else:
+            spans = [(a, _WORD_REST.match(scanned, a).end()) for a in _starts(scanned, folded, wanted)]  # type: ignore[union-attr]
+        for a, b in spans:
+            term = stem(scanned[a:b])
             if term and (term in highlight or any(term.startswith(p) for p in prefixes)):
-                hits.append(match.span())
+                hits.append((a, b))
     start = 0
     if hits:
         best, j = (0, 0), 0
