@@ -140,7 +140,8 @@ def test_show(ingested: Path) -> None:
         "date: 2025-01-15 (from byline)\n"
         "language: fr\n"
         "words: 111\n"
-        f"source: {ingested / 'mediatheques-toulouse.txt.gz'}\n\n"
+        f"source: {ingested / 'mediatheques-toulouse.txt.gz'}\n"
+        "encoding: utf-8\n\n"
         "Trois médiathèques de Toulouse resteront ouvertes"
     )
     data = json.loads(invoke("show", "6", "--json").stdout)

@@ -636,7 +636,11 @@ class Archive:
         with self.transaction():
             cursor = self.conn.execute(
                 "INSERT INTO runs (started_at, status, inputs, options) VALUES (?, 'running', ?, ?)",
-                (now_iso(), json.dumps(inputs, ensure_ascii=False), json.dumps(options, ensure_ascii=False)),
+                (
+                    now_iso(),
+                    json.dumps(inputs),
+                    json.dumps(options, ensure_ascii=False),
+                ),  # ASCII: names may hold any byte
             )
         return int(cursor.lastrowid or 0)
 

@@ -216,7 +216,7 @@ def ingest(
             report_file.flush()
         if result.outcome in ("skipped", "failed") and not quiet:
             progress.console.print(
-                f"{result.outcome}: {render.safe(result.path)}: {render.safe(result.reason)}",
+                f"{result.outcome}: {render.visible_controls(result.path)}: {render.safe(result.reason)}",
                 markup=False,
                 highlight=False,
                 soft_wrap=True,

@@ -19,6 +19,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import ftfy
+
 from newsarchive.model import INDEX_MARKER, Rejected
 
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
@@ -105,7 +107,20 @@ class InputFile:
     @property
     def key(self) -> str:
         """The path as stored in the archive: absolute, so re-runs from elsewhere match."""
-        return str(self.path)
+        return storable_path(str(self.path))
+
+
+def storable_path(path: str) -> str:
+    """A path as valid UTF-8 text: bytes of a name that are not UTF-8 become `\\xNN`.
+
+    Python keeps such bytes as lone surrogates, which SQLite (and JSON, and terminals) refuse;
+    the escape is stable, so a re-run finds the same key. Reading uses the real path.
+    """
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return path
 
 
 @dataclass(frozen=True)
@@ -139,17 +154,17 @@ def discover(paths: Iterable[str | os.PathLike[str]], glob: str | None = None) -
         try:
             root = Path(os.path.abspath(root))
             if not root.exists():
-                yield Missing(str(given), "no such file or folder")
+                yield Missing(storable_path(str(given)), "no such file or folder")
                 continue
             if root.is_file():
                 candidates: Iterable[Path] = [root]
             else:
                 candidates = _walk(root)
         except OSError as exc:
-            yield Missing(str(given), f"cannot read: {exc.strerror or exc}")
+            yield Missing(storable_path(str(given)), f"cannot read: {exc.strerror or exc}")
             continue
         for path in candidates:
-            key = str(path)
+            key = storable_path(str(path))
             if key in seen:
                 continue
             seen.add(key)
@@ -158,7 +173,13 @@ def discover(paths: Iterable[str | os.PathLike[str]], glob: str | None = None) -
             try:
                 st = path.stat()
             except OSError as exc:
-                yield Missing(key, f"cannot read: {exc.strerror or exc}")
+                broken = path.is_symlink() and not path.exists()
+                yield Missing(
+                    key,
+                    "a broken symbolic link (its target does not exist)"
+                    if broken
+                    else f"cannot read: {exc.strerror or exc}",
+                )
                 continue
             yield InputFile(path, st.st_size, st.st_mtime_ns)
 
@@ -228,6 +249,9 @@ def decode_input(data: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> 
         kind = "html" if _HTML_SNIFF.search(payload[:4096]) else "txt"
     text, encoding = decode_bytes(payload, kind)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text, repaired = repair_mojibake(text)
+    if repaired:
+        encoding = f"{encoding}; mojibake repaired by ftfy"
     if not text.strip():
         raise Rejected("empty file", "skipped")
     sample = text[:20000]
@@ -235,6 +259,27 @@ def decode_input(data: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> 
     if odd > 0.05 * len(sample):
         raise Rejected("not a text or HTML file: binary content", "skipped")
     return RawInput(data=data, text=text, kind=kind, encoding=encoding, source_hash=source_hash)
+
+
+# A UTF-8 lead byte read as Windows-1252 or Latin-1 (Ã, Â, Å, â), then a continuation byte read
+# the same way: "Ã©" for "é", "â€™" for "’", "Ã\xa0" for "à", "Å“" for "œ".
+_MOJIBAKE = re.compile(
+    "[\u00c2\u00c3\u00c5\u00e2][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6"
+    "\u02dc\u2013\u2014\u2018\u2019\u201a\u201c\u201d\u201e\u2020\u2021\u2022\u2026\u2030\u2039\u203a"
+    "\u20ac\u2122]"
+)
+
+
+def repair_mojibake(text: str) -> tuple[str, bool]:
+    """Undo UTF-8 text that was decoded as Windows-1252 somewhere upstream ("Ã©tÃ©" -> "été").
+
+    ftfy decides (and leaves text alone when the repair is not certain); a cheap pattern
+    test first spares it the pages with no trace of mojibake, nearly all of them.
+    """
+    if not _MOJIBAKE.search(text):
+        return text, False
+    fixed = ftfy.fix_encoding(text)
+    return fixed, fixed != text
 
 
 def _gunzip(data: bytes, max_bytes: int) -> bytes:

@@ -128,6 +128,7 @@ def header_fields(row: dict[str, Any], duplicates: list[str]) -> list[tuple[str,
         ("words", str(row.get("words") or 0)),
         ("tags", ", ".join(safe(t) for t in row.get("tags") or [])),
         ("source", safe(row.get("path"))),
+        ("encoding", safe(row.get("encoding"))),
     ]
     if duplicates:
         fields.append(("duplicates", "; ".join(safe(d) for d in duplicates)))

@@ -1,0 +1,257 @@
+"""Faults tried for real: a hostile folder, kill -9 and Ctrl-C mid-ingest, two ingests at once.
+
+docs/reliability.md lists each fault, what happens, and the test here that proves it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+from click.testing import CliRunner
+
+from newsarchive.archive import Archive
+from newsarchive.cli import cli
+
+from conftest import write
+
+SENTENCES = (
+    "Le conseil municipal a voté mardi soir un budget en hausse pour les écoles de la ville.",
+    "Les parents d’élèves réclamaient depuis longtemps des travaux dans les cantines.",
+    "L’opposition juge la dépense trop lourde et demande un audit des comptes publics.",
+    "Le maire assure que les impôts locaux ne bougeront pas cette année, malgré l’inflation.",
+    "Les premiers chantiers commenceront au printemps, pendant les vacances scolaires.",
+)
+
+
+def article(n: int, title: str | None = None) -> str:
+    """A distinct text dump: a headline, then five sentences that name the article's number."""
+    body = " ".join(f"{s[:-1]}, selon le document numéro {n}." for s in SENTENCES)
+    return f"{title or f'Budget des écoles, épisode {n}'}\n\n{body}\n\n{SENTENCES[n % 5]}\n"
+
+
+def run_cli(*args: str) -> Any:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def stored(db: Path) -> list[dict[str, Any]]:
+    """The archive's articles as an export shows them, without the times of storing."""
+    result = run_cli("export", "--db", str(db), "--format", "jsonl")
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    for row in rows:
+        for volatile in ("ingested_at", "updated_at"):
+            row.pop(volatile, None)
+    return rows
+
+
+# ---------------------------------------------------------------- a hostile folder
+def test_a_hostile_folder_ends_as_articles_and_one_line_reasons(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    good = {
+        "ok-utf8.txt": article(1),
+        "ok-bom.txt": "\ufeff" + article(2),
+        "ok-utf16.txt": article(3),
+        "ok-cp1252.txt": article(4),
+        "ok-latin1.html": "<html><head><title>Épisode 5</title></head><body><h1>Épisode 5</h1><p>"
+        + article(5).replace("’", "'")
+        + "</p>"
+        "</body></html>",
+        "ok-mojibake.txt": article(6),
+        "ok-malformed.html": "<html><body><div><p>" + article(7).replace("\n\n", "<p><b>") + "</span></td></html",
+    }
+    write(folder / "ok-utf8.txt", good["ok-utf8.txt"])
+    write(folder / "ok-bom.txt", good["ok-bom.txt"].encode("utf-8"))
+    write(folder / "ok-utf16.txt", good["ok-utf16.txt"], "utf-16")
+    write(folder / "ok-cp1252.txt", good["ok-cp1252.txt"], "cp1252")
+    write(folder / "ok-latin1.html", good["ok-latin1.html"], "latin-1")
+    write(folder / "ok-mojibake.txt", good["ok-mojibake.txt"].encode("utf-8").decode("cp1252").encode("utf-8"))
+    write(folder / "ok-malformed.html", good["ok-malformed.html"])
+    write(folder / "empty.txt", b"")
+    write(folder / "report.html", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj")
+    write(folder / "photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    write(folder / "noise.txt", bytes((n * 7919) % 256 for n in range(4096)))
+    write(folder / "nul.html", b"<html>\x00\x00\x00\x00" * 300)
+    write(folder / "cut.txt.gz", gzip.compress(article(8).encode())[:30])
+    write(folder / "huge.txt", article(9) * 4000)  # about 2 MB, over the 1 MB cap below
+    write(folder / "deep.html", "<html><body>" + "<div>" * 50_000 + "<p>Tout au fond.</p>" + "</div>" * 50_000)
+    os.symlink(folder / "gone.txt", folder / "dangling.txt")  # a file that is not there when read
+    os.symlink(folder, folder / "loop")  # a link loop
+    bad_name = os.fsencode(folder) + b"/caf\xe9-" + b"\xff.txt"  # not UTF-8
+    with open(bad_name, "wb") as fh:
+        fh.write(article(10).encode())
+    write(folder / "new\nline.txt", article(11))
+
+    db = tmp_path / "a.db"
+    result = CliRunner().invoke(cli, ["ingest", str(folder), "--db", str(db), "--max-size", "1MB"])
+    assert result.exit_code == 1, result.output  # a file failed to read: exit 1, no traceback
+    assert "Traceback" not in result.output
+
+    lines = [line for line in result.stderr.splitlines() if line.startswith(("skipped:", "failed:"))]
+    reasons = {line.split(": ")[1].rsplit("/", 1)[-1]: line.split(": ", 2)[2] for line in lines}
+    assert reasons == {
+        "empty.txt": "empty file",
+        "report.html": "not a text or HTML file: looks like a PDF document",
+        "photo.txt": "not a text or HTML file: looks like a PNG image",
+        "noise.txt": "not a text or HTML file: binary data (NUL bytes)",
+        "nul.html": "not a text or HTML file: binary data (NUL bytes)",
+        "cut.txt.gz": "truncated or corrupt gzip file",
+        "huge.txt": "larger than the 1 MB limit (see --max-size)",
+        "deep.html": "no article text found after cleaning",
+        "dangling.txt": "a broken symbolic link (its target does not exist)",
+    }
+    assert len(lines) == len(reasons)  # one line each
+
+    with Archive(db) as archive:
+        rows = {Path(r["path"]).name: r for r in archive.list_articles(limit=None, with_text=True)}
+        problems = {Path(p["path"]).name: p["reason"] for p in archive.problems()}
+    assert problems == reasons
+    assert set(rows) == set(good) | {"caf\\xe9-\\xff.txt", "new\nline.txt"}
+    numbers = {"ok-utf8.txt": 1, "ok-bom.txt": 2, "ok-utf16.txt": 3, "ok-cp1252.txt": 4, "ok-latin1.html": 5}
+    numbers |= {"ok-mojibake.txt": 6, "ok-malformed.html": 7, "caf\\xe9-\\xff.txt": 10, "new\nline.txt": 11}
+    for name, row in rows.items():  # every good file stored intact, whatever its encoding
+        for sentence in SENTENCES:
+            assert f"{sentence[:-1]}, selon le document numéro {numbers[name]}." in row["text"].replace("'", "’"), name
+        assert "Ã" not in row["text"] and "â€" not in row["text"]
+    assert rows["ok-mojibake.txt"]["encoding"] == "utf-8; mojibake repaired by ftfy"
+    assert rows["ok-cp1252.txt"]["encoding"] == "cp1252"
+    assert "new\\x0aline.txt" in result.stderr or "new\nline.txt" not in result.stderr
+
+    again = CliRunner().invoke(cli, ["ingest", str(folder), "--db", str(db), "--max-size", "1MB", "--json"])
+    counts = json.loads(again.stdout)["counts"]
+    # settled skips are not read again; a corrupt gzip, a missing file, a file over the cap are
+    assert counts["new"] == counts["updated"] == 0 and counts["unchanged"] == len(rows) + 6
+    assert (counts["failed"], counts["skipped"]) == (2, 1)
+
+
+# ---------------------------------------------------------------- interruptions
+def make_folder(folder: Path, before: int, after: int) -> None:
+    """Articles, with an empty file as a marker after the first `before` (past the first commit)."""
+    for n in range(before + after):
+        write(folder / f"{n:04d}.txt", article(n))
+    write(folder / f"{before:04d}-marker.txt", b"")
+
+
+def start_ingest(folder: Path, db: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "newsarchive", "ingest", str(folder), "--db", str(db)],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+
+
+def wait_for_line(stream: IO[str], needle: str) -> None:
+    for line in stream:
+        if needle in line:
+            return
+    raise AssertionError(f"the ingest ended before printing {needle!r}")
+
+
+def integrity(db: Path) -> str:
+    with sqlite3.connect(db) as conn:
+        return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, Any]]]:
+    """A folder and what an uninterrupted ingest stores from it."""
+    base = tmp_path_factory.mktemp("reference")
+    make_folder(base / "in", before=230, after=220)
+    db = base / "ref.db"
+    result = run_cli("ingest", str(base / "in"), "--db", str(db))
+    assert result.exit_code == 0
+    return base / "in", stored(db)
+
+
+def test_kill_9_mid_ingest_loses_nothing_committed_and_a_rerun_completes(
+    tmp_path: Path, reference: tuple[Path, list[dict[str, Any]]]
+) -> None:
+    folder, expected = reference
+    db = tmp_path / "a.db"
+    process = start_ingest(folder, db)
+    assert process.stderr is not None
+    wait_for_line(process.stderr, "-marker.txt")  # at least one batch committed, more running
+    process.kill()
+    process.wait()
+    assert process.returncode == -signal.SIGKILL
+    assert integrity(db) == "ok"
+    with Archive(db) as archive:
+        kept = archive.count()
+        assert 0 < kept < len(expected)  # a part was stored, the rest was not
+        assert archive.runs()[-1]["status"] == "running"  # what a killed run leaves
+    result = run_cli("ingest", str(folder), "--db", str(db), "--json")
+    assert result.exit_code == 0
+    counts = json.loads(result.stdout)["counts"]
+    assert counts["unchanged"] >= kept and counts["new"] == len(expected) - kept
+    assert stored(db) == expected  # the same archive as an uninterrupted run
+    assert integrity(db) == "ok"
+    with Archive(db) as archive:  # and the search index has every article, once
+        assert archive.count_search("budget") == len(expected)
+
+
+def test_ctrl_c_mid_ingest_stops_cleanly_and_a_rerun_finishes(
+    tmp_path: Path, reference: tuple[Path, list[dict[str, Any]]]
+) -> None:
+    folder, expected = reference
+    db = tmp_path / "a.db"
+    process = start_ingest(folder, db)
+    assert process.stderr is not None
+    wait_for_line(process.stderr, "-marker.txt")
+    process.send_signal(signal.SIGINT)
+    rest = process.stderr.read()
+    process.wait(timeout=10)
+    assert process.returncode == 130, rest
+    assert "Interrupted: what was stored so far is kept" in rest and "Traceback" not in rest
+    assert integrity(db) == "ok"
+    with Archive(db) as archive:
+        kept = archive.count()
+        assert archive.runs()[-1]["status"] == "interrupted"
+    assert 0 < kept < len(expected)
+    result = run_cli("ingest", str(folder), "--db", str(db), "--json")
+    counts = json.loads(result.stdout)["counts"]
+    assert counts["new"] == len(expected) - kept and counts["unchanged"] >= kept
+    assert stored(db) == expected
+
+
+def test_two_ingests_at_once_store_each_article_once(
+    tmp_path: Path, reference: tuple[Path, list[dict[str, Any]]]
+) -> None:
+    folder, expected = reference
+    db = tmp_path / "a.db"
+    first, second = start_ingest(folder, db), start_ingest(folder, db)
+    outputs = [p.communicate(timeout=120)[1] for p in (first, second)]
+    assert first.returncode == second.returncode == 0, outputs
+    assert integrity(db) == "ok"
+    assert sorted(r["text"] for r in stored(db)) == sorted(r["text"] for r in expected)
+    with Archive(db) as archive:
+        assert archive.count_search("budget") == len(expected)
+
+
+def test_reading_while_an_ingest_writes(tmp_path: Path, reference: tuple[Path, list[dict[str, Any]]]) -> None:
+    folder, expected = reference
+    db = tmp_path / "a.db"
+    process = start_ingest(folder, db)
+    assert process.stderr is not None
+    wait_for_line(process.stderr, "-marker.txt")
+    try:
+        listed = run_cli("list", "--db", str(db), "--json", "--limit", "5")
+        found = run_cli("search", "budget", "--db", str(db), "--count")
+        shown = run_cli("show", "1", "--db", str(db), "--json")
+    finally:
+        process.communicate(timeout=120)
+    assert listed.exit_code == found.exit_code == shown.exit_code == 0
+    assert len(json.loads(listed.stdout)) == 5
+    assert int(found.stdout) > 0
+    assert json.loads(shown.stdout)["id"] == 1
+    assert process.returncode == 0
+    assert len(stored(db)) == len(expected)
