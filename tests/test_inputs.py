@@ -94,3 +94,25 @@ def test_decode_bytes_falls_back_to_detection() -> None:
     text, encoding = decode_bytes(FRENCH.encode("cp1252") * 3, "txt")
     assert text == FRENCH * 3
     assert encoding == "cp1252"
+
+
+def test_a_file_that_becomes_unreadable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path / "locked.txt", FRENCH)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("builtins.open", refuse)  # as chmod 000 would (tests may run as root)
+    with pytest.raises(Rejected) as caught:
+        read_input(path)
+    assert (caught.value.outcome, caught.value.reason) == ("failed", "cannot read the file: Permission denied")
+
+
+def test_mojibake_is_repaired_and_recorded(tmp_path: Path) -> None:
+    broken = (FRENCH * 3).encode("utf-8").decode("cp1252")  # "L’été" read as Windows-1252 upstream
+    assert "Ã©" in broken
+    raw = read_input(write(tmp_path / "moji.txt", broken))
+    assert raw.text == FRENCH * 3
+    assert raw.encoding == "utf-8; mojibake repaired by ftfy"
+    clean = read_input(write(tmp_path / "clean.txt", FRENCH * 3))
+    assert clean.encoding == "utf-8"  # nothing to repair, nothing recorded

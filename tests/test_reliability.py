@@ -88,6 +88,7 @@ def test_a_hostile_folder_ends_as_articles_and_one_line_reasons(tmp_path: Path) 
     with open(bad_name, "wb") as fh:
         fh.write(article(10).encode())
     write(folder / "new\nline.txt", article(11))
+    os.mkfifo(folder / "pipe.txt")  # reading it would wait forever
 
     db = tmp_path / "a.db"
     result = CliRunner().invoke(cli, ["ingest", str(folder), "--db", str(db), "--max-size", "1MB"])
@@ -104,8 +105,9 @@ def test_a_hostile_folder_ends_as_articles_and_one_line_reasons(tmp_path: Path) 
         "nul.html": "not a text or HTML file: binary data (NUL bytes)",
         "cut.txt.gz": "truncated or corrupt gzip file",
         "huge.txt": "larger than the 1 MB limit (see --max-size)",
-        "deep.html": "no article text found after cleaning",
+        "deep.html": "HTML nested over 256 levels deep: the parser stops there, and no article text was found above",
         "dangling.txt": "a broken symbolic link (its target does not exist)",
+        "pipe.txt": "not a regular file: a named pipe",
     }
     assert len(lines) == len(reasons)  # one line each
 
@@ -128,7 +130,7 @@ def test_a_hostile_folder_ends_as_articles_and_one_line_reasons(tmp_path: Path) 
     counts = json.loads(again.stdout)["counts"]
     # settled skips are not read again; a corrupt gzip, a missing file, a file over the cap are
     assert counts["new"] == counts["updated"] == 0 and counts["unchanged"] == len(rows) + 6
-    assert (counts["failed"], counts["skipped"]) == (2, 1)
+    assert (counts["failed"], counts["skipped"]) == (3, 1)
 
 
 # ---------------------------------------------------------------- interruptions
@@ -199,15 +201,16 @@ def test_kill_9_mid_ingest_loses_nothing_committed_and_a_rerun_completes(
         assert archive.count_search("budget") == len(expected)
 
 
-def test_ctrl_c_mid_ingest_stops_cleanly_and_a_rerun_finishes(
-    tmp_path: Path, reference: tuple[Path, list[dict[str, Any]]]
+@pytest.mark.parametrize("sent", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_mid_ingest_stops_cleanly_and_a_rerun_finishes(
+    tmp_path: Path, reference: tuple[Path, list[dict[str, Any]]], sent: signal.Signals
 ) -> None:
     folder, expected = reference
     db = tmp_path / "a.db"
     process = start_ingest(folder, db)
     assert process.stderr is not None
     wait_for_line(process.stderr, "-marker.txt")
-    process.send_signal(signal.SIGINT)
+    process.send_signal(sent)
     rest = process.stderr.read()
     process.wait(timeout=10)
     assert process.returncode == 130, rest

@@ -7,9 +7,12 @@ page, an odd layout), the page's visible text goes through the text-dump cleaner
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from lxml import etree
 
 from newsarchive import dates
 from newsarchive.clean_text import TextResult, clean_text, is_page_furniture
@@ -186,3 +189,14 @@ def html_to_text(html: str) -> str:
                 parts.append(el.tail)
     text = "".join(parts)
     return "\n".join(line.strip() for line in text.split("\n"))
+
+
+MAX_HTML_DEPTH = 256  # libxml2's limit without XML_PARSE_HUGE (which would let C recursion overflow)
+
+
+def html_too_deep(html: str) -> bool:
+    """Did the HTML parser stop at its depth limit? (Asked only of pages that gave no text.)"""
+    parser = etree.HTMLParser()
+    with suppress(etree.LxmlError, ValueError):
+        etree.fromstring(html, parser)
+    return any("Excessive depth" in error.message for error in parser.error_log)

@@ -13,6 +13,7 @@ import hashlib
 import io
 import os
 import re
+import stat
 import unicodedata
 import zlib
 from collections.abc import Iterable, Iterator
@@ -181,7 +182,20 @@ def discover(paths: Iterable[str | os.PathLike[str]], glob: str | None = None) -
                     else f"cannot read: {exc.strerror or exc}",
                 )
                 continue
+            if not stat.S_ISREG(st.st_mode):  # reading a named pipe would wait forever
+                yield Missing(key, f"not a regular file: {_special_kind(st.st_mode)}")
+                continue
             yield InputFile(path, st.st_size, st.st_mtime_ns)
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
 
 
 def _walk(root: Path) -> Iterator[Path]:

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from newsarchive.archive import INDEX_BATCH, Archive
-from newsarchive.clean_html import HtmlResult, clean_html
+from newsarchive.clean_html import MAX_HTML_DEPTH, HtmlResult, clean_html, html_too_deep
 from newsarchive.clean_text import TextResult, clean_text
 from newsarchive.inputs import DEFAULT_MAX_BYTES, InputFile, Missing, RawInput, decode_input, read_input
 from newsarchive.language import detect_language
@@ -45,6 +45,12 @@ def process(raw: RawInput, path: str, now: datetime | None = None) -> Article:
         encoding=raw.encoding,
     )
     if not article.text.strip():
+        if raw.kind == "html" and html_too_deep(raw.text):
+            raise Rejected(
+                f"HTML nested over {MAX_HTML_DEPTH} levels deep: the parser stops there, and no article text "
+                "was found above",
+                "skipped",
+            )
         raise Rejected("no article text found after cleaning", "skipped")
     article.lang = detect_language(article.text)
     return article
