@@ -99,7 +99,7 @@ def test_cleaner_crash_on_one_file_does_not_stop_the_batch(tmp_path: Path, monke
     write(tmp_path / "in" / "a.txt", "BOOM\n" + DUMP)
     write(tmp_path / "in" / "b.txt", DUMP)
     with Archive(tmp_path / "a.db") as archive:
-        assert run(archive, tmp_path / "in") == {
+        assert run(archive, tmp_path / "in", workers=1) == {  # in this process: the patch applies
             "a.txt": ("failed", "cleaning failed: ValueError: cleaner exploded", None),
             "b.txt": ("new", None, 1),
         }
@@ -135,7 +135,7 @@ def test_interrupted_run_keeps_finished_files_and_resumes(tmp_path: Path, monkey
     monkeypatch.setattr(pipeline, "detect_language", interrupt_third)
     with Archive(tmp_path / "a.db") as archive:
         with pytest.raises(KeyboardInterrupt):
-            run(archive, tmp_path / "in")
+            run(archive, tmp_path / "in", workers=1)
         assert archive.count() == 2
         assert archive.runs()[-1]["status"] == "interrupted"
         assert archive.runs()[-1]["new"] == 2
@@ -158,3 +158,22 @@ def test_an_archive_inside_the_ingested_folder_is_not_input(tmp_path: Path) -> N
     assert first.counts["new"] == 1 and second.counts["new"] == second.counts["failed"] == 0
     seen = [str(item.path) for item in discover([folder]) if hasattr(item, "path")]
     assert seen and not [p for p in seen if "archive.db-search" in p]
+
+
+def test_one_or_two_workers_give_the_same_archive(tmp_path: Path) -> None:
+    for n in range(12):
+        write(tmp_path / "in" / f"{n:02d}.txt", DUMP.replace("samedi matin", f"samedi matin {n % 9}"))
+    write(tmp_path / "in" / "page.html", HTML)
+    write(tmp_path / "in" / "english.txt", ENGLISH)
+    write(tmp_path / "in" / "empty.txt", "")
+    exports = []
+    for workers in (1, 2):
+        with Archive(tmp_path / f"{workers}.db") as archive:
+            outcomes = run(archive, tmp_path / "in", workers=workers)
+            rows = archive.list_articles(sort="id", limit=None, with_text=True)
+            raw = [archive.raw(r["id"]) for r in rows]
+        for row in rows:
+            del row["ingested_at"], row["updated_at"]
+        exports.append((outcomes, rows, raw))
+    assert exports[0] == exports[1]
+    assert [o[0] for o in exports[0][0].values()].count("duplicate") == 3

@@ -580,8 +580,12 @@ class Archive:
         raw: bytes,
         cleaner_version: str,
         article_id: int | None = None,
+        compressed: tuple[int, bytes] | None = None,
     ) -> int:
-        """Insert a new article, or replace the fields of `article_id` in place (same id)."""
+        """Insert a new article, or replace the fields of `article_id` in place (same id).
+
+        `compressed`: the input as (size, zlib bytes) when a worker compressed it already.
+        """
         stamp = now_iso()
         values = {
             "path": article.path,
@@ -621,7 +625,7 @@ class Archive:
                 """INSERT INTO raw_inputs (article_id, compression, size, data) VALUES (?, 'zlib', ?, ?)
                    ON CONFLICT (article_id) DO UPDATE SET compression = excluded.compression,
                      size = excluded.size, data = excluded.data""",
-                (article_id, len(raw), zlib.compress(raw, 6)),
+                (article_id, *(compressed or (len(raw), zlib.compress(raw, 6)))),
             )
         return article_id
 

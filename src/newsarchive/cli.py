@@ -21,6 +21,7 @@ from rich.progress import (
     Progress,
     SpinnerColumn,
     TextColumn,
+    TimeElapsedColumn,
     TimeRemainingColumn,
 )
 
@@ -161,6 +162,12 @@ def cli() -> None:
 )
 @click.option("--max-size", default="20MB", show_default=True, help="Skip files larger than this.")
 @click.option("--force", is_flag=True, help="Clean every file again, even unchanged ones.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes that clean files (default: one per usable core).",
+)
 @json_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary table.")
 @errors_handled
@@ -172,6 +179,7 @@ def ingest(
     report: str | None,
     max_size: str,
     force: bool,
+    workers: int | None,
     json_output: bool,
     quiet: bool,
 ) -> None:
@@ -189,26 +197,28 @@ def ingest(
     err = stderr_console()
     wanted = frozenset(code.strip().lower() for code in langs.split(",") if code.strip()) if langs else None
     options = IngestOptions(
-        langs=wanted, max_bytes=parse_size(max_size) if max_size else DEFAULT_MAX_BYTES, force=force
+        langs=wanted,
+        max_bytes=parse_size(max_size) if max_size else DEFAULT_MAX_BYTES,
+        force=force,
+        workers=workers,
     )
     if not any(os.path.exists(p) for p in paths):
         raise click.ClickException(f"nothing to ingest: {', '.join(paths)}: no such file or folder.")
-    items = list(discover(paths, glob_pattern))
+    items = discover(paths, glob_pattern)  # walked as the workers go: nothing listed up front
     archive = open_archive(db_path, create=True)
     report_file = open(report, "w", encoding="utf-8") if report else None  # noqa: SIM115
     show_progress = err.is_terminal and not quiet and not json_output
     progress = Progress(
         SpinnerColumn(),
         TextColumn("[bold]ingest"),
-        BarColumn(),
-        MofNCompleteColumn(),
+        TextColumn("{task.completed:,.0f} files"),  # no total: the folder is walked as it goes
         TextColumn("{task.fields[rate]} files/s"),
-        TimeRemainingColumn(),
+        TimeElapsedColumn(),
         console=err,
         transient=True,
         disable=not show_progress,
     )
-    task = progress.add_task("ingest", total=len(items), rate="-")
+    task = progress.add_task("ingest", total=None, rate="-")
 
     def on_result(result: FileResult) -> None:
         if report_file:

@@ -33,6 +33,22 @@ WRITER_HEAP = 64_000_000  # bytes the writer buffers before it flushes a segment
 FIELDS = ("title", "text")
 
 
+@contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    """An exclusive lock between processes (POSIX advisory; released if the process dies)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no lock, as before
+        yield
+        return
+    with open(lock, "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 class IndexBusy(Exception):
     """Another process holds the index writer."""
 
@@ -99,19 +115,25 @@ class SearchIndex:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.schema = _schema()
-        marker = self.marker()
-        if marker is None or marker.get("format") != INDEX_FORMAT:
-            self._wipe()
-        self.path.mkdir(parents=True, exist_ok=True)
-        try:
-            self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
-        except ValueError:  # damaged or foreign: start again, the archive has everything
-            self._wipe()
-            self.path.mkdir(parents=True, exist_ok=True)
-            self.index = tantivy.Index(self.schema, path=str(self.path), reuse=False)
+        with _exclusive(path.parent / f".{path.name}.lock"):  # two processes never make or reset it at once
+            marker = self.marker()
+            if marker is not None and marker.get("format") != INDEX_FORMAT:
+                self._wipe()  # another layout: start again, the archive has everything
+            try:
+                self.index = self._open()
+            except ValueError:  # damaged or foreign files
+                self._wipe()
+                self.index = self._open()
         # Text arrives analysed (terms separated by spaces), so splitting on spaces is all.
         self.index.register_tokenizer("analysed", tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build())
         self._searcher: tantivy.Searcher | None = None
+
+    def _open(self) -> tantivy.Index:
+        if (self.path / "meta.json").exists():
+            return tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        self._wipe()  # an empty or half-made folder of ours
+        self.path.mkdir(parents=True)
+        return tantivy.Index(self.schema, path=str(self.path), reuse=False)
 
     def _wipe(self) -> None:
         """Remove an index folder this program made (never anything else)."""

@@ -144,31 +144,31 @@ class RawInput:
 
 
 def discover(paths: Iterable[str | os.PathLike[str]], glob: str | None = None) -> Iterator[InputFile | Missing]:
-    """Yield the files under `paths` in a stable order (sorted, depth first).
+    """Yield the files under `paths` in a stable order (sorted, depth first), as the walk goes.
 
     Hidden files and folders are skipped; symbolic links to folders are not followed, so a
-    link loop cannot make the walk endless.
+    link loop cannot make the walk endless. A path inside another one given is walked once
+    (with it), so no file comes twice and nothing needs remembering every path seen.
     """
-    seen: set[str] = set()
+    roots: list[tuple[str | os.PathLike[str], Path]] = []
     for given in paths:
-        root = Path(given).expanduser()
         try:
-            root = Path(os.path.abspath(root))
+            roots.append((given, Path(os.path.abspath(Path(given).expanduser()))))
+        except OSError as exc:
+            yield Missing(storable_path(str(given)), f"cannot read: {exc.strerror or exc}")
+    for n, (given, root) in enumerate(roots):
+        try:
             if not root.exists():
                 yield Missing(storable_path(str(given)), "no such file or folder")
                 continue
-            if root.is_file():
-                candidates: Iterable[Path] = [root]
-            else:
-                candidates = _walk(root)
+            if any((other == root and m < n) or other in root.parents for m, (_, other) in enumerate(roots) if m != n):
+                continue  # inside (or the same as) another path given: walked there
+            candidates: Iterable[Path] = [root] if root.is_file() or not root.is_dir() else _walk(root)
         except OSError as exc:
             yield Missing(storable_path(str(given)), f"cannot read: {exc.strerror or exc}")
             continue
         for path in candidates:
             key = storable_path(str(path))
-            if key in seen:
-                continue
-            seen.add(key)
             if glob and not _matches(path, root, glob):
                 continue
             try:

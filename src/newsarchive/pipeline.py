@@ -8,11 +8,17 @@ or failed, recording each outcome in the archive.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
+import signal
 import time
-from collections import Counter
+import zlib
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 from newsarchive.archive import INDEX_BATCH, Archive
@@ -80,6 +86,7 @@ class IngestOptions:
     langs: frozenset[str] | None = None
     max_bytes: int = DEFAULT_MAX_BYTES
     force: bool = False
+    workers: int | None = None  # processes that clean; None: one per usable core
 
 
 @dataclass
@@ -101,6 +108,93 @@ class RunSummary:
         return {outcome: self.counts.get(outcome, 0) for outcome in OUTCOMES}
 
 
+@dataclass(frozen=True)
+class Task:
+    """One file for a worker: where to read it, and the source hash on record (if any)."""
+
+    path: str
+    key: str
+    known_hash: str | None = None
+
+
+@dataclass
+class Work:
+    """What a worker made of one file; the writer turns it into an outcome, in walk order."""
+
+    key: str
+    source_hash: str | None = None
+    stored: bytes | None = None  # the input's bytes, zlib-compressed for raw_inputs
+    size: int = 0  # bytes before compression
+    article: Article | None = None
+    same_bytes: bool = False  # the source hash on record: nothing to clean
+    reason: str | None = None  # a rejection: its reason, outcome and whether it is settled
+    outcome: str | None = None
+    settled: bool = False
+
+
+def work(task: Task, max_bytes: int, langs: frozenset[str] | None, now: datetime) -> Work:
+    """Read, decode, clean, date and detect one file: everything but storing (runs in a worker)."""
+    try:
+        raw = read_input(Path(task.path), max_bytes)
+    except Rejected as rejected:
+        return Work(task.key, reason=rejected.reason, outcome=rejected.outcome, settled=rejected.settled)
+    if task.known_hash == raw.source_hash:
+        return Work(task.key, raw.source_hash, same_bytes=True)
+    try:
+        article = process(raw, task.key, now)
+    except Rejected as rejected:
+        return Work(
+            task.key, raw.source_hash, reason=rejected.reason, outcome=rejected.outcome, settled=rejected.settled
+        )
+    except Exception as exc:  # a cleaner bug on one page must not stop the batch
+        reason = f"cleaning failed: {type(exc).__name__}: {str(exc)[:200]}".rstrip(": ")
+        return Work(task.key, reason=reason, outcome="failed")
+    if langs and article.lang not in langs:
+        wanted = ", ".join(sorted(langs))
+        # not settled: the same file comes in on a run without --lang
+        reason = f"language is {article.lang or 'unknown'}, not {wanted}"
+        return Work(task.key, reason=reason, outcome="skipped")
+    return Work(task.key, raw.source_hash, zlib.compress(raw.data, 6), len(raw.data), article)
+
+
+def usable_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class _Done:
+    """A result computed in this process, with the interface of a pool's AsyncResult."""
+
+    def __init__(self, value: Work) -> None:
+        self.value = value
+
+    def ready(self) -> bool:
+        return True
+
+    def get(self) -> Work:
+        return self.value
+
+
+def _pool_context() -> Any:
+    """Workers forked from a clean server process that has imported the cleaners once.
+
+    A plain fork would copy this process's threads' locks (the search index runs threads),
+    and a child can hang on one; spawn would import trafilatura again in every worker.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["newsarchive.pipeline"])
+    return context
+
+
+def _quiet_worker() -> None:
+    """Ctrl-C reaches the whole process group: the writer handles it, workers must not."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class Ingester:
     def __init__(self, archive: Archive, options: IngestOptions | None = None) -> None:
         self.archive = archive
@@ -112,7 +206,12 @@ class Ingester:
         inputs: list[str],
         on_result: Callable[[FileResult], None] | None = None,
     ) -> RunSummary:
-        """Ingest every item, in transactions of many files.
+        """Ingest every item, in transactions of many files, with `options.workers` processes.
+
+        Files are handed to the workers as the walk finds them, at most a few dozen ahead of
+        the writer (memory stays flat), and stored in walk order, so ids and duplicates come
+        out the same whatever the number of workers. A file whose size and modification time
+        are on record is not read at all; one whose bytes are on record is not cleaned.
 
         A KeyboardInterrupt (Ctrl-C, or SIGTERM turned into one by the CLI) keeps every file
         finished so far, marks the run interrupted and re-raises.
@@ -124,35 +223,39 @@ class Ingester:
         }
         summary = RunSummary(self.archive.start_run(inputs, options))
         now = datetime.now()
-        batch_started, in_batch = time.monotonic(), 0
+        workers = self.options.workers or usable_cores()
+        pool = None
+        if workers > 1:
+            pool = _pool_context().Pool(workers, initializer=_quiet_worker)
+        submit: Callable[[Task], Any]
+        if pool is None:
+            submit = partial(self._inline, now=now)
+        else:
+            job = partial(work, max_bytes=self.options.max_bytes, langs=self.options.langs, now=now)
+            running = pool
+
+            def submit(task: Task) -> Any:
+                return running.apply_async(job, (task,))
+
+        window: deque[tuple[InputFile | Missing, FileResult | Task, Any]] = deque()
+        ahead = 16 * workers
+        self._batch_started, self._in_batch = time.monotonic(), 0
         archive = self.archive
-        in_file = False
         try:
             archive.begin()
             for item in items:
-                # One savepoint per file: an interruption never leaves half a file stored.
-                archive.conn.execute("SAVEPOINT one_file")
-                in_file = True
-                result = self._one(item, summary.run_id, now)
-                archive.conn.execute("RELEASE one_file")
-                in_file = False
-                summary.add(result)
-                if on_result:
-                    on_result(result)
-                in_batch += 1
-                if in_batch >= BATCH_FILES or time.monotonic() - batch_started > BATCH_SECONDS:
-                    archive.commit()
-                    archive.feed_search_index(at_least=INDEX_BATCH)
-                    archive.begin()
-                    batch_started, in_batch = time.monotonic(), 0
+                prepared = self._prepare(item)
+                handle = submit(prepared) if isinstance(prepared, Task) else None
+                window.append((item, prepared, handle))
+                while window and (len(window) > ahead or window[0][2] is None or window[0][2].ready()):
+                    self._store_head(window, summary, on_result)
+            while window:
+                self._store_head(window, summary, on_result)
             archive.commit()
             summary.status = "completed"
             archive.feed_search_index()
         except KeyboardInterrupt:
-            # Keep every file finished so far; drop only the one being written.
-            if in_file:
-                archive.conn.execute("ROLLBACK TO one_file")
-                archive.conn.execute("RELEASE one_file")
+            # Keep every file finished so far; a file is stored whole or not at all.
             archive.commit()
             summary.status = "interrupted"
             raise
@@ -161,38 +264,75 @@ class Ingester:
             summary.status = "failed"
             raise
         finally:
+            if pool is not None:
+                pool.terminate()
+                pool.join()
             self.archive.finish_run(summary.run_id, summary.as_counts(), summary.status)
         return summary
 
-    def _one(self, item: InputFile | Missing, run_id: int, now: datetime) -> FileResult:
+    def _inline(self, task: Task, now: datetime) -> _Done:
+        return _Done(work(task, self.options.max_bytes, self.options.langs, now))
+
+    def _prepare(self, item: InputFile | Missing) -> FileResult | Task:
+        """What can be decided without reading the file; otherwise the task for a worker."""
         if isinstance(item, Missing):
-            return self._problem(run_id, item.path, Rejected(item.reason, "failed"))
+            return FileResult(item.path, "failed", item.reason)
         key = item.key
         known = None if self.options.force else self._known_state(key)
         if known and (known["size"], known["mtime_ns"]) == (item.size, item.mtime_ns):
             return FileResult(key, "unchanged", id=known["article_id"])  # not even read
+        return Task(os.fsdecode(item.path), key, known["source_hash"] if known else None)
+
+    def _store_head(
+        self,
+        window: deque[tuple[InputFile | Missing, FileResult | Task, Any]],
+        summary: RunSummary,
+        on_result: Callable[[FileResult], None] | None,
+    ) -> None:
+        """Store the oldest file of the window (waiting for its worker), in its own savepoint."""
+        item, prepared, handle = window[0]
+        done: Work | None = handle.get() if handle is not None else None
+        archive = self.archive
+        archive.conn.execute("SAVEPOINT one_file")
         try:
-            raw = read_input(item.path, self.options.max_bytes)
-        except Rejected as rejected:
-            return self._problem(run_id, key, rejected, item)
-        if known and known["source_hash"] == raw.source_hash:
+            result = self._settle(item, prepared, done, summary.run_id)
+        except BaseException:
+            archive.conn.execute("ROLLBACK TO one_file")
+            archive.conn.execute("RELEASE one_file")
+            raise
+        archive.conn.execute("RELEASE one_file")
+        window.popleft()
+        summary.add(result)
+        if on_result:
+            on_result(result)
+        self._in_batch += 1
+        if self._in_batch >= BATCH_FILES or time.monotonic() - self._batch_started > BATCH_SECONDS:
+            archive.commit()
+            archive.feed_search_index(at_least=INDEX_BATCH)
+            archive.begin()
+            self._batch_started, self._in_batch = time.monotonic(), 0
+
+    def _settle(
+        self, item: InputFile | Missing, prepared: FileResult | Task, done: Work | None, run_id: int
+    ) -> FileResult:
+        if isinstance(prepared, FileResult):
+            if prepared.outcome == "failed":
+                self.archive.record_problem(run_id, prepared.path, "failed", prepared.reason or "")
+            return prepared
+        assert isinstance(item, InputFile) and done is not None
+        key = prepared.key
+        if done.reason is not None:
+            return self._problem(
+                run_id, key, Rejected(done.reason, done.outcome or "failed", done.settled), item, done.source_hash
+            )
+        known = self._known_state(key)
+        if done.same_bytes and known is not None:
             self.archive.record_file(
-                key, item.size, item.mtime_ns, raw.source_hash, known["article_id"], known["outcome"]
+                key, item.size, item.mtime_ns, done.source_hash, known["article_id"], known["outcome"]
             )
             return FileResult(key, "unchanged", id=known["article_id"])  # touched, same bytes
-        try:
-            article = process(raw, key, now)
-        except Rejected as rejected:
-            return self._problem(run_id, key, rejected, item, raw.source_hash)
-        except Exception as exc:  # a cleaner bug on one page must not stop the batch
-            reason = f"cleaning failed: {type(exc).__name__}: {str(exc)[:200]}".rstrip(": ")
-            return self._problem(run_id, key, Rejected(reason, "failed"))
-        if self.options.langs and article.lang not in self.options.langs:
-            wanted = ", ".join(sorted(self.options.langs))
-            # not settled: the same file comes in on a run without --lang
-            reason = f"language is {article.lang or 'unknown'}, not {wanted}"
-            return self._problem(run_id, key, Rejected(reason, "skipped", settled=False))
-        return self._store(item, known, raw, article)
+        assert done.article is not None and done.stored is not None and done.source_hash is not None
+        return self._store(item, known, done)
 
     def _known_state(self, key: str) -> dict[str, Any] | None:
         """What a previous run settled for this path: an article still stored, or a settled skip."""
@@ -205,19 +345,23 @@ class Ingester:
             return state
         return None
 
-    def _store(self, item: InputFile, state: dict[str, Any] | None, raw: RawInput, article: Article) -> FileResult:
+    def _store(self, item: InputFile, state: dict[str, Any] | None, done: Work) -> FileResult:
         key = item.key
+        article = done.article
+        assert article is not None and done.stored is not None and done.source_hash is not None
         digest = content_hash(article.text)
         same_text = self.archive.article_id_for_content(digest)
         own = state["article_id"] if state and state["outcome"] not in ("duplicate", "skipped") else None
         if same_text is not None and same_text != own:
             if own is not None:  # this file's article now repeats another one: keep one copy
                 self.archive.delete_article(own)
-            self.archive.record_file(key, item.size, item.mtime_ns, raw.source_hash, same_text, "duplicate")
+            self.archive.record_file(key, item.size, item.mtime_ns, done.source_hash, same_text, "duplicate")
             return FileResult(key, "duplicate", f"duplicate of article {same_text}", same_text)
-        article_id = self.archive.save_article(article, digest, raw.source_hash, raw.data, CLEANER_VERSION, own)
+        article_id = self.archive.save_article(
+            article, digest, done.source_hash, b"", CLEANER_VERSION, own, compressed=(done.size, done.stored)
+        )
         outcome = "updated" if own is not None else "new"
-        self.archive.record_file(key, item.size, item.mtime_ns, raw.source_hash, article_id, outcome)
+        self.archive.record_file(key, item.size, item.mtime_ns, done.source_hash, article_id, outcome)
         return FileResult(key, outcome, id=article_id)
 
     def _problem(
