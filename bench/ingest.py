@@ -1,0 +1,209 @@
+"""Ingest speed end to end, against trafilatura's own command line on the same HTML files.
+
+    python bench/ingest.py [--files 10000] [--shape html|txt|both]
+
+Builds (once, cached in bench/.cache/) a folder of N raw articles: the pages of
+../shared/bench/dates/dev and ../shared/bench/cleaning/dev, as HTML and as text dumps, repeated
+with a small variation (a sentence naming the copy, added to the page's longest paragraph) so
+every file is a distinct article; with --shape both, half of each. Then, in the same run:
+`newsarchive ingest --workers 1` and `--workers 2` into fresh archives, the re-run over the
+unchanged folder, and trafilatura's CLI on the same HTML files, with `--json --with-metadata`
+(text and metadata, as we store) and without (plain text). Prints files per second for each,
+the ratios, and the peak memory of each run (the proportional set size of the whole process
+tree, sampled every 20 ms). The last line is:
+
+    ingest files=N html_ratio_json=R html_ratio_text=R txt_fps=F scaling=S rerun_s=T peak_mb=M
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "bench"
+SOURCES = (SHARED / "dates" / "dev", SHARED / "cleaning" / "dev")
+GENERATOR = 1
+BIN = Path(sys.executable).parent
+
+
+def pages(suffix: str) -> list[Path]:
+    found: list[Path] = []
+    for source in SOURCES:
+        found.extend(sorted(source.glob(f"*{suffix}")))
+    return found
+
+
+def vary_html(html: str, n: int) -> str:
+    """A sentence naming the copy, inside the page's longest paragraph (so the article differs)."""
+    paragraphs = list(re.finditer(r"<p[ >].*?</p>", html, re.S | re.I))
+    if not paragraphs:
+        return html.replace("</body>", f"<p>Copie numéro {n} de cette page.</p></body>", 1)
+    longest = max(paragraphs, key=lambda m: len(m.group(0)))
+    end = longest.end() - 4
+    return f"{html[:end]} Copie numéro {n}.{html[end:]}"
+
+
+def vary_text(text: str, n: int) -> str:
+    lines = text.split("\n")
+    longest = max(range(len(lines)), key=lambda i: len(lines[i]))
+    lines[longest] += f" Copie numéro {n}."
+    return "\n".join(lines)
+
+
+def build(folder: Path, files: int, shape: str) -> dict[str, int]:
+    """The folder of raw articles, cached; returns how many files of each shape it holds."""
+    wanted = {"html": files if shape == "html" else files // 2 if shape == "both" else 0}
+    wanted["txt"] = files - wanted["html"]
+    done = folder / ".complete"
+    if done.exists():
+        return wanted
+    if folder.exists():
+        shutil.rmtree(folder)
+    for kind, count in wanted.items():
+        if not count:
+            continue
+        sources = pages(f".{kind}")
+        vary = vary_html if kind == "html" else vary_text
+        for n in range(count):
+            source = sources[n % len(sources)]
+            text = source.read_text(encoding="utf-8", errors="replace")
+            target = folder / kind / f"{n // 1000:03d}" / f"{n:06d}-{source.stem}.{kind}"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(vary(text, n // len(sources)), encoding="utf-8")
+    done.write_text("ok")
+    return wanted
+
+
+def tree_rss(pid: int) -> int:
+    """Memory of a process and all its descendants, from /proc: the proportional set size.
+
+    Workers forked from one server share the pages of the modules it imported; summing their
+    resident sizes would count those pages once per worker, PSS counts each page once.
+    """
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/smaps_rollup") as fh:
+                for line in fh:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1]) * 1024
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+        except OSError:
+            continue
+    return total
+
+
+def timed(cmd: list[str]) -> tuple[float, int]:
+    """Seconds and peak tree RSS (bytes) of a command."""
+    start = time.perf_counter()
+    process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak = [0]
+
+    def sample() -> None:
+        while process.poll() is None:
+            peak[0] = max(peak[0], tree_rss(process.pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = process.communicate()
+    seconds = time.perf_counter() - start
+    sampler.join()
+    if process.returncode not in (0, 1):  # 1: some files failed, which is a normal outcome
+        raise SystemExit(f"{' '.join(cmd)} failed ({process.returncode}):\n{err[-2000:]}")
+    return seconds, peak[0]
+
+
+def ingest(folder: Path, db: Path, workers: int) -> tuple[float, int]:
+    for stale in db.parent.glob(db.name + "*"):
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+    cmd = [str(BIN / "newsarchive"), "ingest", str(folder), "--db", str(db), "--quiet", "--workers", str(workers)]
+    return timed(cmd)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--shape", choices=("html", "txt", "both"), default="both")
+    args = parser.parse_args()
+    if not all(s.is_dir() for s in SOURCES):
+        raise SystemExit(f"needs the benchmark pages in {SHARED}")
+    cache = ROOT / "bench" / ".cache"
+    folder = cache / f"ingest-{args.files}-{args.shape}-g{GENERATOR}"
+    counts = build(folder, args.files, args.shape)
+    work = cache / "ingest-run"
+    work.mkdir(parents=True, exist_ok=True)
+    rows: list[tuple[str, int, float, int]] = []  # what, files, seconds, peak bytes
+    seconds: dict[str, float] = {}
+    peak = 0
+    for kind, count in counts.items():
+        if not count:
+            continue
+        for workers in (1, 2):
+            s, rss = ingest(folder / kind, work / f"{kind}-{workers}.db", workers)
+            seconds[f"{kind}{workers}"] = s
+            peak = max(peak, rss)
+            rows.append((f"newsarchive ingest --workers {workers}, {kind}", count, s, rss))
+    # the re-run: everything in one archive, then the same command again
+    every = work / "all.db"
+    s, rss = ingest(folder, every, 2)
+    peak = max(peak, rss)
+    rerun, rss = timed([str(BIN / "newsarchive"), "ingest", str(folder), "--db", str(every), "--quiet"])
+    peak = max(peak, rss)
+    rows.append(("re-run over the unchanged folder", sum(counts.values()), rerun, rss))
+    if counts["html"]:
+        trafilatura = str(BIN / "trafilatura")
+        for label, extra in (
+            ("trafilatura --json --with-metadata", ["--json", "--with-metadata"]),
+            ("trafilatura", []),
+        ):
+            out = work / "trafilatura-out"
+            shutil.rmtree(out, ignore_errors=True)
+            cmd = [
+                trafilatura,
+                "--input-dir",
+                str(folder / "html"),
+                "--output-dir",
+                str(out),
+                "--parallel",
+                "2",
+                *extra,
+            ]
+            s, rss = timed(cmd)
+            seconds[label] = s
+            rows.append((f"{label} --parallel 2, html", counts["html"], s, rss))
+    print("| run | files | seconds | files/s | peak MB |\n|---|---|---|---|---|")
+    for what, n, s, rss in rows:
+        print(f"| {what} | {n} | {s:.1f} | {n / s:.1f} | {rss / 1e6:.0f} |")
+    html_json = html_text = txt_fps = 0.0
+    if counts["html"]:
+        html_json = seconds["trafilatura --json --with-metadata"] / seconds["html2"]
+        html_text = seconds["trafilatura"] / seconds["html2"]
+        print(
+            f"html, 2 workers against trafilatura --json --with-metadata: {html_json:.2f}; plain text: {html_text:.2f}"
+        )
+    if counts["txt"]:
+        txt_fps = counts["txt"] / seconds["txt2"]
+    one = sum(v for k, v in seconds.items() if k.endswith("1") and k[:-1] in counts)
+    two = sum(v for k, v in seconds.items() if k.endswith("2") and k[:-1] in counts)
+    scaling = one / two
+    print(
+        f"ingest files={args.files} html_ratio_json={html_json:.2f} html_ratio_text={html_text:.2f} "
+        f"txt_fps={txt_fps:.0f} scaling={scaling:.2f} rerun_s={rerun:.2f} peak_mb={peak / 1e6:.0f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
