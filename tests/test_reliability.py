@@ -135,9 +135,11 @@ def test_a_hostile_folder_ends_as_articles_and_one_line_reasons(tmp_path: Path) 
 
 # ---------------------------------------------------------------- interruptions
 def make_folder(folder: Path, before: int, after: int) -> None:
-    """Articles, with an empty file as a marker after the first `before` (past the first commit)."""
+    """Articles, with empty files as markers: one early (before the first commit), one after
+    the first `before` (past the first commit)."""
     for n in range(before + after):
         write(folder / f"{n:04d}.txt", article(n))
+    write(folder / "0005-early.txt", b"")
     write(folder / f"{before:04d}-marker.txt", b"")
 
 
@@ -175,21 +177,23 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict
     return base / "in", stored(db)
 
 
+@pytest.mark.parametrize("moment", ["-early.txt", "-marker.txt"])  # before / after a commit
 def test_kill_9_mid_ingest_loses_nothing_committed_and_a_rerun_completes(
-    tmp_path: Path, reference: tuple[Path, list[dict[str, Any]]]
+    tmp_path: Path, reference: tuple[Path, list[dict[str, Any]]], moment: str
 ) -> None:
     folder, expected = reference
     db = tmp_path / "a.db"
     process = start_ingest(folder, db)
     assert process.stderr is not None
-    wait_for_line(process.stderr, "-marker.txt")  # at least one batch committed, more running
+    wait_for_line(process.stderr, moment)
     process.kill()
     process.wait()
     assert process.returncode == -signal.SIGKILL
     assert integrity(db) == "ok"
     with Archive(db) as archive:
         kept = archive.count()
-        assert 0 < kept < len(expected)  # a part was stored, the rest was not
+        assert kept < len(expected)  # the rest was not stored
+        assert kept > 0 if moment == "-marker.txt" else kept <= 5  # only whole transactions land
         assert archive.runs()[-1]["status"] == "running"  # what a killed run leaves
     result = run_cli("ingest", str(folder), "--db", str(db), "--json")
     assert result.exit_code == 0
