@@ -39,7 +39,7 @@ class HtmlResult:
     site: str | None = None
     tags: list[str] = field(default_factory=list)
     fallback: bool = False  # True when the text-dump cleaner produced the body
-    rendered: TextResult | None = None  # the page's visible text, cleaned as a dump
+    rendered: TextResult | None = None  # the visible text around the article (all of it on a fallback), cleaned
 
 
 def clean_html(html: str, now: datetime | None = None) -> HtmlResult:
@@ -71,7 +71,10 @@ def clean_html(html: str, now: datetime | None = None) -> HtmlResult:
         site=_clean(meta.get("sitename")) or _clean(meta.get("hostname")),
         tags=_tags(meta.get("tags") or []),
     )
-    dump = clean_text(html_to_text(html), now)
+    visible = html_to_text(html)
+    # Only the date is wanted from the visible text when trafilatura found the body: the lines
+    # around the article are enough (a page's menus and footers are most of its lines).
+    dump = clean_text(_around(visible, body) if body.strip() else visible, now)
     result.rendered = dump
     if dump.published:
         result.published, result.date_source = dump.published, dump.date_source
@@ -89,6 +92,27 @@ def clean_html(html: str, now: datetime | None = None) -> HtmlResult:
         result.author = result.author or dump.author
         result.tags = result.tags or dump.tags
     return result
+
+
+BEFORE_LINES, AFTER_LINES = 150, 40  # lines of the visible text kept around the article's paragraphs
+
+
+def _around(visible: str, body: str) -> str:
+    """The visible text from a little before the article's first paragraph to a little after its last."""
+    lines = visible.split("\n")
+    paragraphs = [p for p in (normalize_line(b) for b in body.split("\n")) if len(p) >= 30]
+    if not paragraphs:
+        return visible
+    first_key, last_key = paragraphs[0][:30], paragraphs[-1][:30]
+    first = last = None
+    for n, line in enumerate(lines):
+        if first is None and first_key in line:
+            first = n
+        if last_key in line:
+            last = n
+    if first is None or last is None or last < first:
+        return visible
+    return "\n".join(lines[max(0, first - BEFORE_LINES) : last + AFTER_LINES + 1])
 
 
 def _clean(value: Any) -> str | None:

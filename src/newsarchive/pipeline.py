@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from newsarchive.archive import INDEX_BATCH, Archive
-from newsarchive.clean_html import MAX_HTML_DEPTH, HtmlResult, clean_html, html_too_deep
+from newsarchive.clean_html import MAX_HTML_DEPTH, HtmlResult, clean_html, html_to_text, html_too_deep
 from newsarchive.clean_text import TextResult, clean_text
 from newsarchive.inputs import DEFAULT_MAX_BYTES, InputFile, Missing, RawInput, decode_input, read_input
 from newsarchive.language import detect_language
@@ -186,7 +186,7 @@ def _pool_context() -> Any:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["newsarchive.pipeline"])
+    context.set_forkserver_preload(["newsarchive.pipeline", "newsarchive.workerinit"])
     return context
 
 
@@ -464,7 +464,8 @@ def explain(raw: RawInput, now: datetime | None = None) -> list[ExplainedLine]:
     from newsarchive.clean_text import is_page_furniture
 
     result = clean_html(raw.text, now)
-    rendered = result.rendered or clean_text("", now)
+    # The whole visible text (clean_html keeps only the lines around the article for dates).
+    rendered = result.rendered if result.fallback and result.rendered else clean_text(html_to_text(raw.text), now)
     if result.fallback:
         return [ExplainedLine(ln.n, ln.keep, ln.reason, ln.text) for ln in rendered.lines if ln.text]
     body = normalize_line(" ".join(result.text.split()))
