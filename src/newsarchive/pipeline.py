@@ -224,18 +224,15 @@ class Ingester:
         summary = RunSummary(self.archive.start_run(inputs, options))
         now = datetime.now()
         workers = self.options.workers or usable_cores()
-        pool = None
-        if workers > 1:
-            pool = _pool_context().Pool(workers, initializer=_quiet_worker)
-        submit: Callable[[Task], Any]
-        if pool is None:
-            submit = partial(self._inline, now=now)
-        else:
-            job = partial(work, max_bytes=self.options.max_bytes, langs=self.options.langs, now=now)
-            running = pool
+        pools: list[Any] = []  # started with the first file that needs cleaning: a re-run needs none
+        job = partial(work, max_bytes=self.options.max_bytes, langs=self.options.langs, now=now)
 
-            def submit(task: Task) -> Any:
-                return running.apply_async(job, (task,))
+        def submit(task: Task) -> Any:
+            if workers == 1:
+                return _Done(job(task))
+            if not pools:
+                pools.append(_pool_context().Pool(workers, initializer=_quiet_worker))
+            return pools[0].apply_async(job, (task,))
 
         window: deque[tuple[InputFile | Missing, FileResult | Task, Any]] = deque()
         ahead = 16 * workers
@@ -264,14 +261,11 @@ class Ingester:
             summary.status = "failed"
             raise
         finally:
-            if pool is not None:
+            for pool in pools:
                 pool.terminate()
                 pool.join()
             self.archive.finish_run(summary.run_id, summary.as_counts(), summary.status)
         return summary
-
-    def _inline(self, task: Task, now: datetime) -> _Done:
-        return _Done(work(task, self.options.max_bytes, self.options.langs, now))
 
     def _prepare(self, item: InputFile | Missing) -> FileResult | Task:
         """What can be decided without reading the file; otherwise the task for a worker."""
