@@ -31,6 +31,9 @@ from newsarchive.textutil import normalize_line
 
 BATCH_FILES = 200  # files per write transaction: large enough to be fast, small enough to lose little
 BATCH_SECONDS = 2.0
+# A worker is replaced after this many files: forked from the warmed server it starts at once,
+# and memory that parsing big pages left behind (lxml trees, caches) goes back to the system.
+TASKS_PER_WORKER = 25
 
 
 def process(raw: RawInput, path: str, now: datetime | None = None) -> Article:
@@ -231,7 +234,9 @@ class Ingester:
             if workers == 1:
                 return _Done(job(task))
             if not pools:
-                pools.append(_pool_context().Pool(workers, initializer=_quiet_worker))
+                pools.append(
+                    _pool_context().Pool(workers, initializer=_quiet_worker, maxtasksperchild=TASKS_PER_WORKER)
+                )
             return pools[0].apply_async(job, (task,))
 
         window: deque[tuple[InputFile | Missing, FileResult | Task, Any]] = deque()
