@@ -11,6 +11,7 @@ import hashlib
 import multiprocessing
 import os
 import signal
+import sys
 import time
 import zlib
 from collections import Counter, deque
@@ -33,7 +34,7 @@ BATCH_FILES = 200  # files per write transaction: large enough to be fast, small
 BATCH_SECONDS = 2.0
 # A worker is replaced after this many files: forked from the warmed server it starts at once,
 # and memory that parsing big pages left behind (lxml trees, caches) goes back to the system.
-TASKS_PER_WORKER = 25
+TASKS_PER_WORKER = 50
 
 
 def process(raw: RawInput, path: str, now: datetime | None = None) -> Article:
@@ -189,7 +190,10 @@ def _pool_context() -> Any:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["newsarchive.pipeline", "newsarchive.workerinit"])
+    preload = ["newsarchive.pipeline", "newsarchive.workerinit"]
+    if "newsarchive.cli" in sys.modules:  # each new worker runs the main script again: the CLI
+        preload.append("newsarchive.cli")
+    context.set_forkserver_preload(preload)
     return context
 
 
