@@ -222,6 +222,10 @@ class Ingester:
 
         A KeyboardInterrupt (Ctrl-C, or SIGTERM turned into one by the CLI) keeps every file
         finished so far, marks the run interrupted and re-raises.
+
+        With more than one worker, a script calling this must keep its own work under
+        `if __name__ == "__main__":`: each worker runs the main script again (multiprocessing's
+        rule for processes that are not plain forks).
         """
         options = {
             "langs": sorted(self.options.langs) if self.options.langs else None,
