@@ -476,9 +476,7 @@ class Archive:
                 self.sync_search(trim=True)
 
     def _rows_by_id(self, columns: str, ids: list[int]) -> Iterator[tuple[Any, ...]]:
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ", ".join("?" for _ in chunk)
+        for marks, chunk in _id_chunks(ids):
             yield from self.conn.execute(f"SELECT {columns} FROM articles WHERE id IN ({marks})", chunk).fetchall()
 
     def reindex(self) -> int:
@@ -809,8 +807,7 @@ class Archive:
 
     def _passing(self, ids: list[int], clauses: list[str], params: dict[str, Any]) -> set[int]:
         found: set[int] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
+        for _, chunk in _id_chunks(ids):
             marks = ", ".join(f":id{n}" for n in range(len(chunk)))
             chunk_params = {**params, **{f"id{n}": i for n, i in enumerate(chunk)}}
             sql = f"SELECT id FROM articles WHERE id IN ({marks}) AND {' AND '.join(clauses)}"
@@ -956,6 +953,13 @@ class Archive:
             with suppress(OSError):
                 total += os.path.getsize(f"{self.path}{suffix}")
         return total
+
+
+def _id_chunks(ids: list[int], size: int = 500) -> Iterator[tuple[str, list[int]]]:
+    """Ids in chunks small enough for one `IN (...)`, each with its `?` placeholders."""
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
+        yield ", ".join("?" for _ in chunk), chunk
 
 
 def _folder_size(path: Path) -> int:

@@ -362,9 +362,9 @@ def search(
     if similar is None and not (query or "").strip():
         raise click.UsageError("give a QUERY to search for, or --similar ID.")
     with open_archive(db_path) as archive:
-        if archive.search_pending() < 0 and archive.count() >= 1000:
+        if archive.search_pending() < 0 and (stored := archive.count()) >= 1000:
             # built once (an archive from an older version, or its index folder removed)
-            message = f"Building the search index of {archive.count()} articles (once)..."
+            message = f"Building the search index of {stored} articles (once)..."
             stderr_console().print(message, markup=False, highlight=False)
         if count_only:
             if similar is not None:

@@ -135,21 +135,24 @@ class Work:
     outcome: str | None = None
     settled: bool = False
 
+    @classmethod
+    def rejected(cls, key: str, rejected: Rejected, source_hash: str | None = None) -> Work:
+        # Rejected is an exception; its fields cross the process boundary as plain values.
+        return cls(key, source_hash, reason=rejected.reason, outcome=rejected.outcome, settled=rejected.settled)
+
 
 def work(task: Task, max_bytes: int, langs: frozenset[str] | None, now: datetime) -> Work:
     """Read, decode, clean, date and detect one file: everything but storing (runs in a worker)."""
     try:
         raw = read_input(Path(task.path), max_bytes)
     except Rejected as rejected:
-        return Work(task.key, reason=rejected.reason, outcome=rejected.outcome, settled=rejected.settled)
+        return Work.rejected(task.key, rejected)
     if task.known_hash == raw.source_hash:
         return Work(task.key, raw.source_hash, same_bytes=True)
     try:
         article = process(raw, task.key, now)
     except Rejected as rejected:
-        return Work(
-            task.key, raw.source_hash, reason=rejected.reason, outcome=rejected.outcome, settled=rejected.settled
-        )
+        return Work.rejected(task.key, rejected, raw.source_hash)
     except Exception as exc:  # a cleaner bug on one page must not stop the batch
         reason = f"cleaning failed: {type(exc).__name__}: {str(exc)[:200]}".rstrip(": ")
         return Work(task.key, reason=reason, outcome="failed")
@@ -235,17 +238,16 @@ class Ingester:
         summary = RunSummary(self.archive.start_run(inputs, options))
         now = datetime.now()
         workers = self.options.workers or usable_cores()
-        pools: list[Any] = []  # started with the first file that needs cleaning: a re-run needs none
+        pool: Any = None  # started with the first file that needs cleaning: a re-run needs none
         job = partial(work, max_bytes=self.options.max_bytes, langs=self.options.langs, now=now)
 
         def submit(task: Task) -> Any:
+            nonlocal pool
             if workers == 1:
                 return _Done(job(task))
-            if not pools:
-                pools.append(
-                    _pool_context().Pool(workers, initializer=_quiet_worker, maxtasksperchild=TASKS_PER_WORKER)
-                )
-            return pools[0].apply_async(job, (task,))
+            if pool is None:
+                pool = _pool_context().Pool(workers, initializer=_quiet_worker, maxtasksperchild=TASKS_PER_WORKER)
+            return pool.apply_async(job, (task,))
 
         window: deque[tuple[InputFile | Missing, FileResult | Task, Any]] = deque()
         ahead = 16 * workers
@@ -274,7 +276,7 @@ class Ingester:
             summary.status = "failed"
             raise
         finally:
-            for pool in pools:
+            if pool is not None:
                 pool.terminate()
                 pool.join()
             self.archive.finish_run(summary.run_id, summary.as_counts(), summary.status)
@@ -323,8 +325,8 @@ class Ingester:
         self, item: InputFile | Missing, prepared: FileResult | Task, done: Work | None, run_id: int
     ) -> FileResult:
         if isinstance(prepared, FileResult):
-            if prepared.outcome == "failed":
-                self.archive.record_problem(run_id, prepared.path, "failed", prepared.reason or "")
+            if prepared.outcome == "failed":  # a path the walk could not read
+                return self._problem(run_id, prepared.path, Rejected(prepared.reason or "", "failed"))
             return prepared
         assert isinstance(item, InputFile) and done is not None
         key = prepared.key
@@ -338,7 +340,6 @@ class Ingester:
                 key, item.size, item.mtime_ns, done.source_hash, known["article_id"], known["outcome"]
             )
             return FileResult(key, "unchanged", id=known["article_id"])  # touched, same bytes
-        assert done.article is not None and done.stored is not None and done.source_hash is not None
         return self._store(item, known, done)
 
     def _known_state(self, key: str) -> dict[str, Any] | None:
