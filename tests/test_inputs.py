@@ -2,9 +2,12 @@ import gzip
 import os
 from pathlib import Path
 
+import ftfy
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from newsarchive.inputs import InputFile, Missing, decode_bytes, discover, read_input
+from newsarchive.inputs import InputFile, Missing, decode_bytes, discover, read_input, repair_mojibake
 from newsarchive.model import Rejected
 
 from conftest import write
@@ -116,3 +119,41 @@ def test_mojibake_is_repaired_and_recorded(tmp_path: Path) -> None:
     assert raw.encoding == "utf-8; mojibake repaired by ftfy"
     clean = read_input(write(tmp_path / "clean.txt", FRENCH * 3))
     assert clean.encoding == "utf-8"  # nothing to repair, nothing recorded
+
+
+def test_mojibake_repaired_where_it_is_and_nowhere_else() -> None:
+    # A long minified page (one line, inline script) with one broken word in its text: the word
+    # is repaired, every other character stays as it was (ftfy sees the trace's segment only).
+    script = "<script>var s='" + "x = 1; " * 2000 + "';</script>"
+    page = f"<html><body>{script}<p>{'Un texte correct. ' * 300}</p><p>La VerÃ¶ffentlichung, l’été</p></body></html>"
+    fixed, changed = repair_mojibake(page)
+    assert changed
+    assert fixed == page.replace("VerÃ¶ffentlichung", "Veröffentlichung")
+
+
+VOCABULARY = ["l’été", "élèves", "à", "déjà", "français", "où", "garçon", "œuvre", "100 €", "Noël", "le", "mur"]
+sentences = st.lists(st.sampled_from(VOCABULARY), min_size=1, max_size=8).map(" ".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(sentences, st.booleans()), min_size=1, max_size=12), st.sampled_from(["\n", "<br>"]))
+def test_mojibake_repair_is_local(parts: list[tuple[str, bool]], joint: str) -> None:
+    # Some lines of a text were decoded as Windows-1252 upstream: each is judged alone, as ftfy
+    # judges it, and the others come back as they were.
+    broken = [text.encode("utf-8").decode("cp1252") if bad else text for text, bad in parts]
+    fixed, changed = repair_mojibake(joint.join(broken))
+    expected = joint.join(ftfy.fix_encoding(line) for line in broken)
+    assert fixed == expected
+    assert changed == (expected != joint.join(broken))
+    assert all(ftfy.fix_encoding(b) == t for (t, bad), b in zip(parts, broken) if bad and " " not in t)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_text_without_mojibake_is_never_touched(text: str) -> None:
+    try:
+        text.encode("cp1252")  # what could be read back as UTF-8 would be mojibake by construction
+    except UnicodeEncodeError:
+        pass
+    fixed, changed = repair_mojibake(text.replace("Ã", "").replace("Â", "").replace("Å", "").replace("â", ""))
+    assert not changed

@@ -289,13 +289,51 @@ _ODD = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff]")
 def repair_mojibake(text: str) -> tuple[str, bool]:
     """Undo UTF-8 text that was decoded as Windows-1252 somewhere upstream ("Ã©tÃ©" -> "été").
 
-    ftfy decides (and leaves text alone when the repair is not certain); a cheap pattern
-    test first spares it the pages with no trace of mojibake, nearly all of them.
+    ftfy decides (and leaves text alone when the repair is not certain), on the lines that show
+    a trace of mojibake only, a long line cut before its tags: a cheap pattern test spares ftfy
+    the rest. One stray "Ã¶" on a page of 100 kB costs ftfy 20 to 80 ms on the whole text, well
+    under 1 ms on its segment; and a page that mixes good and broken parts gets each judged alone.
     """
     if not _MOJIBAKE.search(text):
         return text, False
-    fixed = ftfy.fix_encoding(text)
-    return fixed, fixed != text
+    out: list[str] = []
+    done = 0  # text[:done] is in out
+    changed = False
+    for match in _MOJIBAKE.finditer(text):
+        if match.start() < done:
+            continue  # inside a segment already repaired
+        begin, end = _segment(text, match.start(), match.end())
+        begin = max(begin, done)
+        segment = text[begin:end]
+        fixed = ftfy.fix_encoding(segment)
+        out.append(text[done:begin])
+        out.append(fixed)
+        changed = changed or fixed != segment
+        done = end
+    if not changed:
+        return text, False
+    out.append(text[done:])
+    return "".join(out), True
+
+
+SEGMENT_REACH = 500  # characters either side of a trace, at most, that ftfy sees with it
+
+
+def _segment(text: str, start: int, end: int) -> tuple[int, int]:
+    """The line, or the text between two tags, around text[start:end]; where that reaches further
+    than SEGMENT_REACH, cut at a plain space (no mojibake sequence holds one) or at the trace."""
+    low, high = max(0, start - SEGMENT_REACH), min(len(text), end + SEGMENT_REACH)
+    begin = max(text.rfind("\n", low, start), text.rfind("<", low, start))
+    if begin < 0:
+        space = text.find(" ", low, start)
+        begin = 0 if low == 0 else space + 1 if space >= 0 else start
+    stops = [i for i in (text.find("\n", end, high), text.find("<", end, high)) if i >= 0]
+    if stops:
+        stop = min(stops)
+    else:
+        space = text.rfind(" ", end, high)
+        stop = high if high == len(text) else space + 1 if space >= 0 else end
+    return begin, stop
 
 
 def _gunzip(data: bytes, max_bytes: int) -> bytes:
