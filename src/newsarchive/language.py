@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import re
 
-PREFIX_CHARS = 1000  # same answer as 3,000 on 300 of 300 date-set pages, at 2.2 ms instead of 5.3
+# Measured on 1,364 texts (the benchmark pages' cleaned texts and their first 150 characters):
+# 500 characters and 4 trials give langdetect's answer at 1,000 characters and its 7 trials on
+# every one, in 2.3 ms instead of 5.9 (1,000 characters had agreed with 3,000 on 300 of 300).
+PREFIX_CHARS = 500
+TRIALS = 4
 
 
 def detect_language(text: str) -> str | None:
@@ -23,6 +27,7 @@ def detect_language(text: str) -> str | None:
         detector_factory.init_factory()
     detector_factory._factory.set_seed(0)
     detector = detector_factory._factory.create()
+    detector.n_trial = TRIALS
     detector.append(sample)
     try:
         lang: str = detector.detect()
