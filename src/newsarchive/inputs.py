@@ -349,6 +349,9 @@ def _gunzip(data: bytes, max_bytes: int) -> bytes:
     return out
 
 
+_CONTROL_BYTES = bytes([*range(9), *range(14, 32)])  # what text never holds: control bytes but tab, newlines
+
+
 def _binary_kind(payload: bytes) -> str | None:
     for magic, what in _MAGIC:
         if payload.startswith(magic):
@@ -362,7 +365,7 @@ def _binary_kind(payload: bytes) -> str | None:
         if max(even, odd) > 0.7 * (len(head) / 2) and min(even, odd) < 0.05 * (len(head) / 2):
             return None
         return "binary data (NUL bytes)"
-    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     if controls > 0.1 * len(head):
         return "binary data"
     return None
