@@ -8,7 +8,8 @@ data/samples plus generated rare words (proper nouns, jargon) with a Zipf distri
 times 50 random queries of each kind: one word, two words, a phrase, a prefix, a word found in
 about a third of the archive, and one word with a date filter. Each query is run through
 `Archive.search` (top 20 with snippets) and through plain FTS5 as sqlite-utils' search does it
-(bm25, a snippet, top 20) on the same archive's `articles_fts`. The last line is:
+(bm25, a snippet, top 20) on an `articles_fts` table the benchmark adds to its archive, as
+`sqlite-utils enable-fts` makes it (newsarchive's archives no longer carry one). The last line is:
 
     search articles=N p95_ms one=X two=X phrase=X prefix=X common=X dated=X fts5_p95_ms one=X ...
 """
@@ -26,6 +27,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+import sqlite_utils
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -159,9 +162,14 @@ def main() -> int:
             stale.unlink()
         seconds = build(tmp, args.articles, args.seed)
         tmp.rename(path)
-        print(f"stored {args.articles} articles (with the plain FTS5 index) in {seconds:.1f} s")
+        print(f"stored {args.articles} articles in {seconds:.1f} s")
     archive = Archive(path, create=False)
     conn = archive.conn
+    db = sqlite_utils.Database(conn)
+    if db["articles"].detect_fts() is None:  # the peer: plain FTS5, built once in bulk
+        start = time.perf_counter()
+        db["articles"].enable_fts(["title", "text"], tokenize="unicode61 remove_diacritics 2")
+        print(f"plain FTS5 articles_fts built in {time.perf_counter() - start:.1f} s")
     if archive.search_pending() != 0:
         start = time.perf_counter()
         archive.reindex()

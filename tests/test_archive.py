@@ -34,9 +34,9 @@ def add(archive: Archive, n: int, **fields: object) -> int:
 def test_schema_on_a_blank_archive(tmp_path: Path) -> None:
     with Archive(tmp_path / "a.db") as archive:
         db = sqlite_utils.Database(archive.conn)
-        assert set(db.table_names()) >= {"articles", "articles_fts", "raw_inputs", "files", "runs", "problems"}
-        assert db["articles"].detect_fts() == "articles_fts"
-        assert {t.name for t in db["articles"].triggers} == {"articles_ai", "articles_ad", "articles_au"}
+        assert set(db.table_names()) >= {"articles", "raw_inputs", "files", "runs", "problems", "search_outbox"}
+        assert db["articles"].detect_fts() is None  # no per-row FTS5 triggers (migration 4)
+        assert db["articles"].triggers == []
         assert archive.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert archive.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     Archive(tmp_path / "a.db").close()  # opening again changes nothing and does not fail
@@ -88,7 +88,28 @@ def test_full_text_index_follows_every_write(tmp_path: Path) -> None:
         assert [r["id"] for r in archive.search("velo")] == [first]
         archive.delete_article(first)
         assert archive.search("velo") == []
-        assert archive.conn.execute("INSERT INTO articles_fts(articles_fts) VALUES('integrity-check')")
+
+
+def test_sqlite_utils_fts_enabled_by_a_user_follows_every_write(tmp_path: Path) -> None:
+    # docs/archive.md: `sqlite-utils enable-fts ... --create-triggers` for Datasette and
+    # `sqlite-utils search`; its triggers then see every write newsarchive makes.
+    with Archive(tmp_path / "a.db") as archive:
+        first = add(archive, 1)
+        db = sqlite_utils.Database(archive.conn)
+        db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61 remove_diacritics 2")
+
+        def found(word: str) -> list[int]:
+            return [r["id"] for r in db["articles"].search(word)]
+
+        assert found("securite") == [first]
+        second = add(archive, 2, text="Un article sur la pêche en mer.")
+        assert found("peche") == [second]
+        article = Article(path="/in/1.txt", text="Le texte parle désormais de vélo.", title="Vélo", kind="txt")
+        archive.save_article(article, "hash1b", "src1b", b"x", "test", article_id=first)
+        assert (found("securite"), found("velo")) == ([], [first])
+        archive.delete_article(first)
+        assert found("velo") == []
+        archive.conn.execute("INSERT INTO articles_fts(articles_fts) VALUES('integrity-check')")
 
 
 def test_search_ranks_title_above_body_and_highlights(tmp_path: Path) -> None:
@@ -141,13 +162,6 @@ def test_raw_and_missing_article(tmp_path: Path) -> None:
         assert archive.raw(n) == b"raw bytes"
         with pytest.raises(ArticleNotFound):
             archive.get(99)
-
-
-def test_the_archive_works_with_sqlite_utils_search(tmp_path: Path) -> None:
-    with Archive(tmp_path / "a.db") as archive:
-        add(archive, 1)
-    db = sqlite_utils.Database(tmp_path / "a.db")
-    assert [r["id"] for r in db["articles"].search("sécurité")] == [1]
 
 
 @pytest.fixture(scope="module")

@@ -221,6 +221,21 @@ def m003_search_outbox(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TABLE search_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, article_id INTEGER NOT NULL)")
 
 
+@migration
+def m004_no_sqlite_fts(conn: sqlite3.Connection) -> None:
+    """The FTS5 table other tools searched (`articles_fts` and its three triggers) goes.
+
+    Nothing in newsarchive reads it since the search moved to its own index, yet it cost every
+    stored article about 1 ms of the single writer's time (tokenizing the text in a trigger,
+    row by row) and a third of the archive's size. Whoever wants it back for Datasette or
+    `sqlite-utils search` runs `sqlite-utils enable-fts ... --create-triggers` (docs/archive.md):
+    every write path then keeps it in step, as before.
+    """
+    for trigger in ("articles_ai", "articles_ad", "articles_au"):
+        conn.execute(f"DROP TRIGGER IF EXISTS [{trigger}]")
+    conn.execute("DROP TABLE IF EXISTS [articles_fts]")
+
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
