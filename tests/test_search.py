@@ -220,3 +220,65 @@ def test_fast_snippet_matching_finds_what_the_regular_expression_finds(text: str
     if folded is not None:
         assert len(folded) == len(text)
         assert _starts(text, folded, key) == by_regex
+
+
+def test_an_analysis_made_by_a_worker_is_used_only_while_it_is_the_last_write(tmp_path: Path) -> None:
+    # An ingest worker analyses the article; the index takes that document instead of reading
+    # the article back. A sentinel term that only the prepared document holds shows which was used.
+    path = tmp_path / "a.db"
+    writer = Archive(path)
+    writer.open_search_index()
+    article = Article(path="/in/1.txt", title="Vélos", text="Les vélos reviennent.", lang="fr", kind="txt")
+    first = writer.save_article(article, "h1", "s1", b"raw", "test", analysed=(analyze("vélo"), analyze("vélo sentinelle")))
+    writer.feed_search_index()
+    assert ids(writer.search("sentinelle")) == [first]  # the prepared document
+    # Later writes from another process: the index must follow the archive, not the worker.
+    second = writer.save_article(
+        Article(path="/in/2.txt", title="Noël", text="Le marché de Noël.", lang="fr", kind="txt"),
+        "h2",
+        "s2",
+        b"raw",
+        "test",
+        analysed=(analyze("Noël"), analyze("marché Noël sentinelle")),
+    )
+    other = Archive(path)
+    other.save_article(
+        Article(path="/in/2.txt", title="Noël", text="La patinoire de Noël.", lang="fr", kind="txt"),
+        "h2b",
+        "s2",
+        b"raw",
+        "test",
+        article_id=second,
+    )
+    other.close()
+    writer.feed_search_index()
+    assert ids(writer.search("sentinelle")) == [first]
+    assert ids(writer.search("patinoire")) == [second]
+    assert writer.search("marché") == []
+    writer.close()
+
+
+def test_a_rolled_back_write_leaves_no_prepared_document(tmp_path: Path) -> None:
+    archive = Archive(tmp_path / "a.db")
+    archive.open_search_index()
+    archive.begin()
+    with pytest.raises(RuntimeError), archive.savepoint():
+        archive.save_article(
+            Article(path="/in/1.txt", title="Vélos", text="Les vélos.", lang="fr", kind="txt"),
+            "h1",
+            "s1",
+            b"raw",
+            "test",
+            analysed=(analyze("vélo"), analyze("vélo sentinelle")),
+        )
+        raise RuntimeError("the file failed after it was stored")
+    archive.commit()
+    # Another process then takes the same outbox seq and the same id, for another article.
+    other = Archive(tmp_path / "a.db")
+    again = other.save_article(
+        Article(path="/in/2.txt", title="Noël", text="Le marché de Noël.", lang="fr", kind="txt"), "h2", "s2", b"raw", "test"
+    )
+    other.close()
+    archive.feed_search_index()
+    assert archive.search("sentinelle") == []
+    assert ids(archive.search("marché")) == [again]

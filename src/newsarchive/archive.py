@@ -24,7 +24,7 @@ from typing import Any
 import sqlite_utils
 
 from newsarchive.analysis import ANALYZER_VERSION, analyze
-from newsarchive.index import IndexBusy, IndexFilters, SearchIndex, day_number
+from newsarchive.index import IndexBusy, IndexDoc, IndexFilters, SearchIndex, day_number
 from newsarchive.model import Article
 from newsarchive.query import Query, QueryError, Term
 from newsarchive.query import parse as parse_query
@@ -324,6 +324,7 @@ def _index_filters(filters: Filters | None) -> IndexFilters:
 
 
 INDEX_BATCH = 2000  # articles an ingest stores before it feeds them to the search index
+PREPARED_MAX = 2 * INDEX_BATCH  # analysed documents kept for the index at most (the oldest go first)
 
 
 class Archive:
@@ -337,6 +338,9 @@ class Archive:
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
         self._search: SearchIndex | None = None
+        # Outbox seq -> the search document of the write made at that seq, analysed by an ingest
+        # worker; the index takes it instead of reading and analysing the article again.
+        self._prepared: dict[int, IndexDoc] = {}
         try:
             conn.execute("PRAGMA busy_timeout = 30000")
             conn.execute("PRAGMA foreign_keys = ON")
@@ -403,9 +407,21 @@ class Archive:
                 ) from None
         return self._search
 
-    def _index(self, article_id: int) -> None:
-        """Queue an article for the search index, inside the caller's write transaction."""
-        self.conn.execute("INSERT INTO search_outbox (article_id) VALUES (?)", (article_id,))
+    def _index(self, article_id: int, prepared: IndexDoc | None = None) -> None:
+        """Queue an article for the search index, inside the caller's write transaction.
+
+        `prepared`: the article's search document as just written, analysed already (by an
+        ingest worker); kept until the index is fed, and used only if this write is still the
+        article's last one then.
+        """
+        cursor = self.conn.execute("INSERT INTO search_outbox (article_id) VALUES (?)", (article_id,))
+        seq = int(cursor.lastrowid or 0)
+        if prepared is None:
+            self._prepared.pop(seq, None)  # a seq reused after a rollback
+            return
+        self._prepared[seq] = prepared
+        while len(self._prepared) > PREPARED_MAX:  # nobody feeding the index: read them back then
+            del self._prepared[next(iter(self._prepared))]
 
     def _outbox_end(self) -> int:
         row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'search_outbox'").fetchone()
@@ -457,15 +473,20 @@ class Archive:
                     rows = self.conn.execute(f"SELECT {columns} FROM articles")
                 else:
                     applied = int((index.marker() or {})["applied"])
-                    ids = [
-                        r[0]
-                        for r in self.conn.execute(
-                            "SELECT DISTINCT article_id FROM search_outbox WHERE seq > ? AND seq <= ?", (applied, end)
-                        )
-                    ]
-                    for article_id in ids:
+                    last_writes = self.conn.execute(
+                        "SELECT article_id, max(seq) FROM search_outbox WHERE seq > ? AND seq <= ? GROUP BY article_id",
+                        (applied, end),
+                    ).fetchall()
+                    unread = []
+                    for article_id, seq in last_writes:
                         writer.delete(article_id)
-                    rows = self._rows_by_id(columns, ids)
+                        prepared = self._prepared.get(seq)
+                        if prepared is not None and prepared.id == article_id:
+                            writer.add_prepared(prepared)  # this process made that write, as it stands
+                            done += 1
+                        else:
+                            unread.append(article_id)
+                    rows = self._rows_by_id(columns, unread)
                 names = ("id", "title", "text", "published", "lang")
                 for row in rows:
                     writer.add(dict(zip(names, row, strict=True)))
@@ -473,6 +494,8 @@ class Archive:
             finally:
                 if own:
                     self.conn.execute("COMMIT")
+                for seq in [seq for seq in self._prepared if seq <= end]:
+                    del self._prepared[seq]
         index.write_marker(epoch=epoch, analyzer=ANALYZER_VERSION, applied=end)
         if trim and not self.conn.in_transaction:
             with self.transaction():
@@ -489,6 +512,16 @@ class Archive:
             pending = self.search_pending()
             if pending < 0 or pending >= at_least:
                 self.sync_search(trim=True)
+
+    def open_search_index(self) -> None:
+        """Give an archive with no articles yet its empty search index, before an ingest.
+
+        Otherwise the first feed would find no index and build it from the archive, reading back
+        and analysing again the articles the ingest's workers had analysed already.
+        """
+        with suppress(IndexBusy, ArchiveError):
+            if self.search_pending() < 0 and self.conn.execute("SELECT 1 FROM articles LIMIT 1").fetchone() is None:
+                self.sync_search()
 
     def _rows_by_id(self, columns: str, ids: list[int]) -> Iterator[tuple[Any, ...]]:
         for marks, chunk in _id_chunks(ids):
@@ -549,6 +582,20 @@ class Archive:
     def rollback(self) -> None:
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
+        self._prepared.clear()  # their seqs may be taken again by other writes
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A part of the current transaction that an exception undoes alone."""
+        self.conn.execute("SAVEPOINT part")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK TO part")
+            self.conn.execute("RELEASE part")
+            self._prepared.clear()  # their seqs may be taken again by other writes
+            raise
+        self.conn.execute("RELEASE part")
 
     # ------------------------------------------------------------ ingest side
     def file_state(self, path: str) -> dict[str, Any] | None:
@@ -594,10 +641,12 @@ class Archive:
         cleaner_version: str,
         article_id: int | None = None,
         compressed: tuple[int, bytes] | None = None,
+        analysed: tuple[str, str] | None = None,
     ) -> int:
         """Insert a new article, or replace the fields of `article_id` in place (same id).
 
-        `compressed`: the input as (size, zlib bytes) when a worker compressed it already.
+        `compressed`: the input as (size, zlib bytes) when a worker compressed it already;
+        `analysed`: its title and text as `analysis.analyze` gives them, when a worker did it.
         """
         stamp = now_iso()
         values = {
@@ -626,14 +675,14 @@ class Archive:
                 marks = ", ".join(f":{k}" for k in values)
                 cursor = self.conn.execute(f"INSERT INTO articles ({columns}) VALUES ({marks})", values)
                 article_id = int(cursor.lastrowid or 0)
-                self._index(article_id)
+                self._index(article_id, IndexDoc.of(article_id, article, analysed))
             else:
                 indexed = "title, text, published, lang"
                 old = self.conn.execute(f"SELECT {indexed} FROM articles WHERE id = ?", (article_id,)).fetchone()
                 sets = ", ".join(f"{k} = :{k}" for k in values)
                 self.conn.execute(f"UPDATE articles SET {sets} WHERE id = :id", {**values, "id": article_id})
                 if old != tuple(values[k] for k in ("title", "text", "published", "lang")):
-                    self._index(article_id)
+                    self._index(article_id, IndexDoc.of(article_id, article, analysed))
             self.conn.execute(
                 """INSERT INTO raw_inputs (article_id, compression, size, data) VALUES (?, 'zlib', ?, ?)
                    ON CONFLICT (article_id) DO UPDATE SET compression = excluded.compression,

@@ -83,6 +83,29 @@ def _schema() -> tantivy.Schema:
     return builder.build()
 
 
+@dataclass(frozen=True)
+class IndexDoc:
+    """What the index holds of one article: its title and text analysed, its day and language."""
+
+    id: int
+    title: str  # analysed: terms separated by spaces
+    text: str
+    published: str | None
+    lang: str | None
+
+    @classmethod
+    def of(cls, article_id: int, article: Any, analysed: tuple[str, str] | None) -> IndexDoc | None:
+        """The document of an article whose title and text were analysed elsewhere (else None)."""
+        if analysed is None:
+            return None
+        return cls(article_id, analysed[0], analysed[1], article.published, article.lang)
+
+
+def analysed(title: str | None, text: str | None) -> tuple[str, str]:
+    """Title and text as the index stores them (ingest workers call this, the writer then need not)."""
+    return analyze(title or ""), analyze(text or "")
+
+
 class IndexWriter:
     """Adds and deletes articles; usable only inside SearchIndex.writer()."""
 
@@ -90,16 +113,20 @@ class IndexWriter:
         self.raw: Any = raw
 
     def add(self, row: dict[str, Any]) -> None:
+        title, text = analysed(row.get("title"), row.get("text"))
+        self.add_prepared(IndexDoc(int(row["id"]), title, text, row.get("published"), row.get("lang")))
+
+    def add_prepared(self, prepared: IndexDoc) -> None:
         doc = tantivy.Document()
-        doc.add_integer("id", int(row["id"]))
-        doc.add_text("title", analyze(row.get("title") or ""))
-        doc.add_text("text", analyze(row.get("text") or ""))
-        day = day_number(row.get("published"))
+        doc.add_integer("id", prepared.id)
+        doc.add_text("title", prepared.title)
+        doc.add_text("text", prepared.text)
+        day = day_number(prepared.published)
         if day is not None:
             doc.add_integer("day", day)
-        doc.add_integer("recency", (day or 0) * 10**10 + int(row["id"]))
-        if row.get("lang"):
-            doc.add_text("lang", str(row["lang"]).lower())
+        doc.add_integer("recency", (day or 0) * 10**10 + prepared.id)
+        if prepared.lang:
+            doc.add_text("lang", str(prepared.lang).lower())
         self.raw.add_document(doc)
 
     def delete(self, article_id: int) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 from newsarchive.archive import INDEX_BATCH, Archive
 from newsarchive.clean_html import MAX_HTML_DEPTH, HtmlResult, clean_html, html_to_text, html_too_deep
 from newsarchive.clean_text import TextResult, clean_text
+from newsarchive.index import analysed
 from newsarchive.inputs import DEFAULT_MAX_BYTES, InputFile, Missing, RawInput, decode_input, read_input
 from newsarchive.language import detect_language
 from newsarchive.model import CLEANER_VERSION, OUTCOMES, Article, Rejected
@@ -130,6 +131,8 @@ class Work:
     stored: bytes | None = None  # the input's bytes, zlib-compressed for raw_inputs
     size: int = 0  # bytes before compression
     article: Article | None = None
+    content_hash: str | None = None
+    terms: tuple[str, str] | None = None  # the title and text as the search index stores them
     same_bytes: bool = False  # the source hash on record: nothing to clean
     reason: str | None = None  # a rejection: its reason, outcome and whether it is settled
     outcome: str | None = None
@@ -161,7 +164,15 @@ def work(task: Task, max_bytes: int, langs: frozenset[str] | None, now: datetime
         # not settled: the same file comes in on a run without --lang
         reason = f"language is {article.lang or 'unknown'}, not {wanted}"
         return Work(task.key, reason=reason, outcome="skipped")
-    return Work(task.key, raw.source_hash, zlib.compress(raw.data, 6), len(raw.data), article)
+    return Work(
+        task.key,
+        raw.source_hash,
+        zlib.compress(raw.data, 6),
+        len(raw.data),
+        article,
+        content_hash(article.text),
+        analysed(article.title, article.text),
+    )
 
 
 def usable_cores() -> int:
@@ -236,6 +247,7 @@ class Ingester:
             "force": self.options.force,
         }
         summary = RunSummary(self.archive.start_run(inputs, options))
+        self.archive.open_search_index()
         now = datetime.now()
         workers = self.options.workers or usable_cores()
         pool: Any = None  # started with the first file that needs cleaning: a re-run needs none
@@ -302,14 +314,8 @@ class Ingester:
         item, prepared, handle = window[0]
         done: Work | None = handle.get() if handle is not None else None
         archive = self.archive
-        archive.conn.execute("SAVEPOINT one_file")
-        try:
+        with archive.savepoint():
             result = self._settle(item, prepared, done, summary.run_id)
-        except BaseException:
-            archive.conn.execute("ROLLBACK TO one_file")
-            archive.conn.execute("RELEASE one_file")
-            raise
-        archive.conn.execute("RELEASE one_file")
         window.popleft()
         summary.add(result)
         if on_result:
@@ -357,7 +363,7 @@ class Ingester:
         key = item.key
         article = done.article
         assert article is not None and done.stored is not None and done.source_hash is not None
-        digest = content_hash(article.text)
+        digest = done.content_hash or content_hash(article.text)
         same_text = self.archive.article_id_for_content(digest)
         own = state["article_id"] if state and state["outcome"] not in ("duplicate", "skipped") else None
         if same_text is not None and same_text != own:
@@ -366,7 +372,14 @@ class Ingester:
             self.archive.record_file(key, item.size, item.mtime_ns, done.source_hash, same_text, "duplicate")
             return FileResult(key, "duplicate", f"duplicate of article {same_text}", same_text)
         article_id = self.archive.save_article(
-            article, digest, done.source_hash, b"", CLEANER_VERSION, own, compressed=(done.size, done.stored)
+            article,
+            digest,
+            done.source_hash,
+            b"",
+            CLEANER_VERSION,
+            own,
+            compressed=(done.size, done.stored),
+            analysed=done.terms,
         )
         outcome = "updated" if own is not None else "new"
         self.archive.record_file(key, item.size, item.mtime_ns, done.source_hash, article_id, outcome)
