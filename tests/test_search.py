@@ -229,7 +229,8 @@ def test_an_analysis_made_by_a_worker_is_used_only_while_it_is_the_last_write(tm
     writer = Archive(path)
     writer.open_search_index()
     article = Article(path="/in/1.txt", title="Vélos", text="Les vélos reviennent.", lang="fr", kind="txt")
-    first = writer.save_article(article, "h1", "s1", b"raw", "test", analysed=(analyze("vélo"), analyze("vélo sentinelle")))
+    prepared = (analyze("vélo"), analyze("vélo sentinelle"))
+    first = writer.save_article(article, "h1", "s1", b"raw", "test", analysed=prepared)
     writer.feed_search_index()
     assert ids(writer.search("sentinelle")) == [first]  # the prepared document
     # Later writes from another process: the index must follow the archive, not the worker.
@@ -275,9 +276,8 @@ def test_a_rolled_back_write_leaves_no_prepared_document(tmp_path: Path) -> None
     archive.commit()
     # Another process then takes the same outbox seq and the same id, for another article.
     other = Archive(tmp_path / "a.db")
-    again = other.save_article(
-        Article(path="/in/2.txt", title="Noël", text="Le marché de Noël.", lang="fr", kind="txt"), "h2", "s2", b"raw", "test"
-    )
+    noel = Article(path="/in/2.txt", title="Noël", text="Le marché de Noël.", lang="fr", kind="txt")
+    again = other.save_article(noel, "h2", "s2", b"raw", "test")
     other.close()
     archive.feed_search_index()
     assert archive.search("sentinelle") == []
