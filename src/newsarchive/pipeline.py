@@ -7,6 +7,8 @@ or failed, recording each outcome in the archive.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 import multiprocessing
 import os
@@ -150,6 +152,33 @@ def work(task: Task, max_bytes: int, langs: frozenset[str] | None, now: datetime
         raw = read_input(Path(task.path), max_bytes)
     except Rejected as rejected:
         return Work.rejected(task.key, rejected)
+    try:
+        return _work(task, raw, langs, now)
+    finally:
+        if len(raw.data) >= TRIM_AFTER_BYTES:
+            _release_free_memory()
+
+
+# A page this large leaves lxml's trees (copied several times by trafilatura) in freed heap
+# memory that the C allocator keeps; it is handed back to the system after the page.
+TRIM_AFTER_BYTES = 100_000
+
+
+def _release_free_memory() -> None:
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            _malloc_trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        except (OSError, AttributeError):  # not glibc: nothing to do
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
+_malloc_trim: Any = None
+
+
+def _work(task: Task, raw: RawInput, langs: frozenset[str] | None, now: datetime) -> Work:
     if task.known_hash == raw.source_hash:
         return Work(task.key, raw.source_hash, same_bytes=True)
     try:
