@@ -177,3 +177,59 @@ def test_one_or_two_workers_give_the_same_archive(tmp_path: Path) -> None:
         exports.append((outcomes, rows, raw))
     assert exports[0] == exports[1]
     assert [o[0] for o in exports[0][0].values()].count("duplicate") == 3
+
+
+def test_files_are_cleaned_in_the_writer_while_the_workers_start(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # The worker server takes seconds to warm up; the files that come meanwhile are cleaned in
+    # the writer's process. Here the pool is ready only once three files are stored.
+    import threading
+
+    import newsarchive.pipeline as pipeline
+
+    for n in range(8):
+        write(tmp_path / "in" / f"{n:02d}.txt", DUMP.replace("samedi matin", f"samedi matin {n}"))
+    stored = threading.Event()
+    pooled: list[str] = []
+
+    class Handle:
+        def __init__(self, value: object) -> None:
+            self.value = value
+
+        def ready(self) -> bool:
+            return True
+
+        def get(self) -> object:
+            return self.value
+
+    class SlowPool:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            assert stored.wait(30)
+
+        def apply_async(self, fn, args):  # type: ignore[no-untyped-def]
+            pooled.append(Path(args[0].path).name)
+            return Handle(fn(*args))
+
+        def terminate(self) -> None: ...
+
+        def join(self) -> None: ...
+
+    class Context:
+        Pool = SlowPool
+
+    monkeypatch.setattr(pipeline, "_pool_context", Context)
+    seen: list[str] = []
+
+    def keep(result) -> None:  # type: ignore[no-untyped-def]
+        seen.append(result.outcome)
+        if len(seen) == 3:
+            stored.set()
+            for thread in threading.enumerate():
+                if thread.name == "newsarchive-pool":
+                    thread.join()  # the pool is ready for the next file
+
+    with Archive(tmp_path / "a.db") as archive:
+        folder = tmp_path / "in"
+        Ingester(archive, IngestOptions(workers=2)).run(discover([folder]), [str(folder)], keep)
+        assert archive.count() == 8
+    assert seen == ["new"] * 8
+    assert pooled == ["03.txt", "04.txt", "05.txt", "06.txt", "07.txt"]  # the first three never waited for it

@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 import zlib
 from collections import Counter, deque
@@ -279,20 +280,37 @@ class Ingester:
         self.archive.open_search_index()
         now = datetime.now()
         workers = self.options.workers or usable_cores()
-        pool: Any = None  # started with the first file that needs cleaning: a re-run needs none
         job = partial(work, max_bytes=self.options.max_bytes, langs=self.options.langs, now=now)
+        # The pool starts with the first file that needs cleaning (a re-run needs none), in a
+        # thread: its worker server takes seconds to import and warm the cleaners, and the
+        # files that come meanwhile are cleaned here, so the first article is stored at once.
+        starting: dict[str, Any] = {}
+        starter: threading.Thread | None = None
+
+        def start_pool() -> None:
+            try:
+                starting["pool"] = _pool_context().Pool(
+                    workers, initializer=_quiet_worker, maxtasksperchild=TASKS_PER_WORKER
+                )
+            except BaseException as exc:  # raised again by the next submit
+                starting["error"] = exc
 
         def submit(task: Task) -> Any:
-            nonlocal pool
+            nonlocal starter
             if workers == 1:
                 return _Done(job(task))
-            if pool is None:
-                pool = _pool_context().Pool(workers, initializer=_quiet_worker, maxtasksperchild=TASKS_PER_WORKER)
-            return pool.apply_async(job, (task,))
+            if starter is None:
+                starter = threading.Thread(target=start_pool, name="newsarchive-pool", daemon=True)
+                starter.start()
+            if starter.is_alive():
+                return _Done(job(task))
+            if "error" in starting:
+                raise starting["error"]
+            return starting["pool"].apply_async(job, (task,))
 
         window: deque[tuple[InputFile | Missing, FileResult | Task, Any]] = deque()
         ahead = 16 * workers
-        self._batch_started, self._in_batch = time.monotonic(), 0
+        self._batch_started, self._in_batch, self._stored = time.monotonic(), 0, 0
         archive = self.archive
         try:
             archive.begin()
@@ -317,9 +335,11 @@ class Ingester:
             summary.status = "failed"
             raise
         finally:
-            if pool is not None:
-                pool.terminate()
-                pool.join()
+            if starter is not None:
+                starter.join()
+            if "pool" in starting:
+                starting["pool"].terminate()
+                starting["pool"].join()
             self.archive.finish_run(summary.run_id, summary.as_counts(), summary.status)
         return summary
 
@@ -350,7 +370,12 @@ class Ingester:
         if on_result:
             on_result(result)
         self._in_batch += 1
-        if self._in_batch >= BATCH_FILES or time.monotonic() - self._batch_started > BATCH_SECONDS:
+        self._stored += 1
+        if (
+            self._in_batch >= BATCH_FILES
+            or time.monotonic() - self._batch_started > BATCH_SECONDS
+            or self._stored == 1  # the first file is visible to readers at once
+        ):
             archive.commit()
             archive.feed_search_index(at_least=INDEX_BATCH)
             archive.begin()
