@@ -45,3 +45,11 @@ def test_page_without_a_body_for_trafilatura_falls_back_to_the_text_cleaner(monk
 def test_html_to_text_puts_blocks_on_lines() -> None:
     text = html_to_text("<p>Un <b>mot</b></p><div>deux</div><script>x()</script><li>trois</li>")
     assert [line for line in text.split("\n") if line] == ["Un mot", "deux", "trois"]
+
+
+def test_html_to_text_reads_a_page_that_opens_with_an_xml_declaration() -> None:
+    # lxml refuses a str that declares its encoding; the page was read as text nonetheless.
+    page = '<?xml version="1.0" encoding="iso-8859-1"?>\n<html><body>'
+    page += "<p>Publié le 3 mai 2021</p><p>Été</p></body></html>"
+    assert [line for line in html_to_text(page).split("\n") if line] == ["Publié le 3 mai 2021", "Été"]
+    assert html_to_text("") == ""

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+INDEX_MARKER = "newsarchive-index.json"  # names a search index folder (skipped by ingest walks)
 # Bumped whenever cleaning or metadata extraction changes output, so archives can tell
 # which articles were produced by an older cleaner (and `reclean` knows what to redo).
-INDEX_MARKER = "newsarchive-index.json"  # names a search index folder (skipped by ingest walks)
-CLEANER_VERSION = "0.2.0"
+# 0.2.1: mojibake repaired per segment, langdetect on 500 characters, the visible text of a
+# page that opens with an XML declaration.
+CLEANER_VERSION = "0.2.1"
 
 OUTCOMES = ("new", "updated", "unchanged", "duplicate", "skipped", "failed")
 
