@@ -10,7 +10,8 @@ every file is a distinct article; with --shape both, half of each. Then, in the 
 unchanged folder, and trafilatura's CLI on the same HTML files, with `--json --with-metadata`
 (text and metadata, as we store) and without (plain text). Prints files per second for each,
 the ratios, and the peak memory of each run (the proportional set size of the whole process
-tree, sampled every 20 ms). The last line is:
+tree, sampled every 20 ms), and when each ingest's archive first showed an article to a reader.
+The last line is:
 
     ingest files=N html_ratio_json=R html_ratio_text=R txt_fps=F scaling=S rerun_s=T peak_mb=M
 """
@@ -21,6 +22,7 @@ import argparse
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -104,8 +106,25 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def timed(cmd: list[str]) -> tuple[float, int]:
-    """Seconds and peak tree RSS (bytes) of a command."""
+FIRST: dict[str, float] = {}  # command -> seconds until its archive showed a first article
+
+
+def first_article(db: Path) -> bool:
+    """Does the archive show a committed article yet (read as another program would)?"""
+    if not db.exists():
+        return False
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.05)
+        try:
+            return conn.execute("SELECT 1 FROM articles LIMIT 1").fetchone() is not None
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+
+
+def timed(cmd: list[str], db: Path | None = None) -> tuple[float, int]:
+    """Seconds and peak tree memory (bytes) of a command; with `db`, when its first article showed."""
     start = time.perf_counter()
     process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = [0]
@@ -113,6 +132,8 @@ def timed(cmd: list[str]) -> tuple[float, int]:
     def sample() -> None:
         while process.poll() is None:
             peak[0] = max(peak[0], tree_rss(process.pid))
+            if db is not None and " ".join(cmd) not in FIRST and first_article(db):
+                FIRST[" ".join(cmd)] = time.perf_counter() - start
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -129,7 +150,7 @@ def ingest(folder: Path, db: Path, workers: int) -> tuple[float, int]:
     for stale in db.parent.glob(db.name + "*"):
         shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     cmd = [str(BIN / "newsarchive"), "ingest", str(folder), "--db", str(db), "--quiet", "--workers", str(workers)]
-    return timed(cmd)
+    return timed(cmd, db)
 
 
 def main() -> int:
@@ -144,7 +165,7 @@ def main() -> int:
     counts = build(folder, args.files, args.shape)
     work = cache / "ingest-run"
     work.mkdir(parents=True, exist_ok=True)
-    rows: list[tuple[str, int, float, int]] = []  # what, files, seconds, peak bytes
+    rows: list[tuple[str, int, float, int, float | None]] = []  # what, files, seconds, peak bytes, first
     seconds: dict[str, float] = {}
     peak = 0
     for kind, count in counts.items():
@@ -154,14 +175,15 @@ def main() -> int:
             s, rss = ingest(folder / kind, work / f"{kind}-{workers}.db", workers)
             seconds[f"{kind}{workers}"] = s
             peak = max(peak, rss)
-            rows.append((f"newsarchive ingest --workers {workers}, {kind}", count, s, rss))
+            first = next((v for k, v in FIRST.items() if f"{kind}-{workers}.db" in k), None)
+            rows.append((f"newsarchive ingest --workers {workers}, {kind}", count, s, rss, first))
     # the re-run: everything in one archive, then the same command again
     every = work / "all.db"
     s, rss = ingest(folder, every, 2)
     peak = max(peak, rss)
     rerun, rss = timed([str(BIN / "newsarchive"), "ingest", str(folder), "--db", str(every), "--quiet"])
     peak = max(peak, rss)
-    rows.append(("re-run over the unchanged folder", sum(counts.values()), rerun, rss))
+    rows.append(("re-run over the unchanged folder", sum(counts.values()), rerun, rss, None))
     if counts["html"]:
         trafilatura = str(BIN / "trafilatura")
         for label, extra in (
@@ -182,10 +204,11 @@ def main() -> int:
             ]
             s, rss = timed(cmd)
             seconds[label] = s
-            rows.append((f"{label} --parallel 2, html", counts["html"], s, rss))
-    print("| run | files | seconds | files/s | peak MB |\n|---|---|---|---|---|")
-    for what, n, s, rss in rows:
-        print(f"| {what} | {n} | {s:.1f} | {n / s:.1f} | {rss / 1e6:.0f} |")
+            rows.append((f"{label} --parallel 2, html", counts["html"], s, rss, None))
+    print("| run | files | seconds | files/s | peak MB | first article after |\n|---|---|---|---|---|---|")
+    for what, n, s, rss, first in rows:
+        after = f"{first:.1f} s" if first is not None else ""
+        print(f"| {what} | {n} | {s:.1f} | {n / s:.1f} | {rss / 1e6:.0f} | {after} |")
     html_json = html_text = txt_fps = 0.0
     if counts["html"]:
         html_json = seconds["trafilatura --json --with-metadata"] / seconds["html2"]
