@@ -191,23 +191,13 @@ def test_files_are_cleaned_in_the_writer_while_the_workers_start(tmp_path: Path,
     stored = threading.Event()
     pooled: list[str] = []
 
-    class Handle:
-        def __init__(self, value: object) -> None:
-            self.value = value
-
-        def ready(self) -> bool:
-            return True
-
-        def get(self) -> object:
-            return self.value
-
     class SlowPool:
         def __init__(self, *args: object, **kwargs: object) -> None:
             assert stored.wait(30)
 
         def apply_async(self, fn, args):  # type: ignore[no-untyped-def]
             pooled.append(Path(args[0].path).name)
-            return Handle(fn(*args))
+            return pipeline._Done(fn(*args))
 
         def terminate(self) -> None: ...
 

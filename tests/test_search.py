@@ -222,35 +222,26 @@ def test_fast_snippet_matching_finds_what_the_regular_expression_finds(text: str
         assert _starts(text, folded, key) == by_regex
 
 
+def save(archive: Archive, n: int, title: str, text: str, digest: str, **options: object) -> int:
+    article = Article(path=f"/in/{n}.txt", title=title, text=text, lang="fr", kind="txt")
+    return archive.save_article(article, digest, f"s{n}", b"raw", "test", **options)  # type: ignore[arg-type]
+
+
 def test_an_analysis_made_by_a_worker_is_used_only_while_it_is_the_last_write(tmp_path: Path) -> None:
     # An ingest worker analyses the article; the index takes that document instead of reading
     # the article back. A sentinel term that only the prepared document holds shows which was used.
     path = tmp_path / "a.db"
     writer = Archive(path)
     writer.open_search_index()
-    article = Article(path="/in/1.txt", title="Vélos", text="Les vélos reviennent.", lang="fr", kind="txt")
     prepared = (analyze("vélo"), analyze("vélo sentinelle"))
-    first = writer.save_article(article, "h1", "s1", b"raw", "test", analysed=prepared)
+    first = save(writer, 1, "Vélos", "Les vélos reviennent.", "h1", analysed=prepared)
     writer.feed_search_index()
     assert ids(writer.search("sentinelle")) == [first]  # the prepared document
     # Later writes from another process: the index must follow the archive, not the worker.
-    second = writer.save_article(
-        Article(path="/in/2.txt", title="Noël", text="Le marché de Noël.", lang="fr", kind="txt"),
-        "h2",
-        "s2",
-        b"raw",
-        "test",
-        analysed=(analyze("Noël"), analyze("marché Noël sentinelle")),
-    )
+    prepared = (analyze("Noël"), analyze("marché Noël sentinelle"))
+    second = save(writer, 2, "Noël", "Le marché de Noël.", "h2", analysed=prepared)
     other = Archive(path)
-    other.save_article(
-        Article(path="/in/2.txt", title="Noël", text="La patinoire de Noël.", lang="fr", kind="txt"),
-        "h2b",
-        "s2",
-        b"raw",
-        "test",
-        article_id=second,
-    )
+    save(other, 2, "Noël", "La patinoire de Noël.", "h2b", article_id=second)
     other.close()
     writer.feed_search_index()
     assert ids(writer.search("sentinelle")) == [first]
@@ -264,20 +255,12 @@ def test_a_rolled_back_write_leaves_no_prepared_document(tmp_path: Path) -> None
     archive.open_search_index()
     archive.begin()
     with pytest.raises(RuntimeError), archive.savepoint():
-        archive.save_article(
-            Article(path="/in/1.txt", title="Vélos", text="Les vélos.", lang="fr", kind="txt"),
-            "h1",
-            "s1",
-            b"raw",
-            "test",
-            analysed=(analyze("vélo"), analyze("vélo sentinelle")),
-        )
+        save(archive, 1, "Vélos", "Les vélos.", "h1", analysed=(analyze("vélo"), analyze("vélo sentinelle")))
         raise RuntimeError("the file failed after it was stored")
     archive.commit()
     # Another process then takes the same outbox seq and the same id, for another article.
     other = Archive(tmp_path / "a.db")
-    noel = Article(path="/in/2.txt", title="Noël", text="Le marché de Noël.", lang="fr", kind="txt")
-    again = other.save_article(noel, "h2", "s2", b"raw", "test")
+    again = save(other, 2, "Noël", "Le marché de Noël.", "h2")
     other.close()
     archive.feed_search_index()
     assert archive.search("sentinelle") == []

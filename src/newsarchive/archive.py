@@ -494,9 +494,9 @@ class Archive:
             finally:
                 if own:
                     self.conn.execute("COMMIT")
-                for seq in [seq for seq in self._prepared if seq <= end]:
-                    del self._prepared[seq]
         index.write_marker(epoch=epoch, analyzer=ANALYZER_VERSION, applied=end)
+        for seq in [seq for seq in self._prepared if seq <= end]:
+            del self._prepared[seq]  # applied (or superseded by the rebuild)
         if trim and not self.conn.in_transaction:
             with self.transaction():
                 self.conn.execute("DELETE FROM search_outbox WHERE seq <= ?", (end,))

@@ -22,7 +22,7 @@ from typing import Any
 import tantivy
 
 from newsarchive.analysis import analyze
-from newsarchive.model import INDEX_MARKER
+from newsarchive.model import INDEX_MARKER, Article
 from newsarchive.query import Query, Term
 
 INDEX_FORMAT = 1  # bump when the fields below change: the index is then rebuilt
@@ -94,7 +94,7 @@ class IndexDoc:
     lang: str | None
 
     @classmethod
-    def of(cls, article_id: int, article: Any, analysed: tuple[str, str] | None) -> IndexDoc | None:
+    def of(cls, article_id: int, article: Article, analysed: tuple[str, str] | None) -> IndexDoc | None:
         """The document of an article whose title and text were analysed elsewhere (else None)."""
         if analysed is None:
             return None

@@ -289,10 +289,11 @@ _ODD = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff]")
 def repair_mojibake(text: str) -> tuple[str, bool]:
     """Undo UTF-8 text that was decoded as Windows-1252 somewhere upstream ("Ã©tÃ©" -> "été").
 
-    ftfy decides (and leaves text alone when the repair is not certain), on the lines that show
-    a trace of mojibake only, a long line cut before its tags: a cheap pattern test spares ftfy
-    the rest. One stray "Ã¶" on a page of 100 kB costs ftfy 20 to 80 ms on the whole text, well
-    under 1 ms on its segment; and a page that mixes good and broken parts gets each judged alone.
+    ftfy decides (and leaves text alone when the repair is not certain), on the segment around
+    each trace of mojibake only (its line, or the text between two tags, at most SEGMENT_REACH
+    characters either side): one stray "Ã¶" on a page of 100 kB costs ftfy 20 to 80 ms on the
+    whole text, well under 1 ms on its segment; and a page that mixes good and broken parts gets
+    each judged alone.
     """
     if not _MOJIBAKE.search(text):
         return text, False

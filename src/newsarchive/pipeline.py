@@ -21,7 +21,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -164,8 +164,8 @@ def work(task: Task, max_bytes: int, langs: frozenset[str] | None, now: datetime
     try:
         return _work(task, raw, langs, now)
     finally:
-        if len(raw.data) >= TRIM_AFTER_BYTES:
-            _release_free_memory()
+        if len(raw.data) >= TRIM_AFTER_BYTES and (trim := _malloc_trim()) is not None:
+            trim(0)
 
 
 # A page this large leaves lxml's trees (copied several times by trafilatura) in freed heap
@@ -173,18 +173,13 @@ def work(task: Task, max_bytes: int, langs: frozenset[str] | None, now: datetime
 TRIM_AFTER_BYTES = 100_000
 
 
-def _release_free_memory() -> None:
-    global _malloc_trim
-    if _malloc_trim is None:
-        try:
-            _malloc_trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-        except (OSError, AttributeError):  # not glibc: nothing to do
-            _malloc_trim = False
-    if _malloc_trim:
-        _malloc_trim(0)
-
-
-_malloc_trim: Any = None
+@lru_cache(maxsize=1)
+def _malloc_trim() -> Any:
+    """glibc's malloc_trim, or None where there is none."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
 
 
 def _work(task: Task, raw: RawInput, langs: frozenset[str] | None, now: datetime) -> Work:
@@ -428,8 +423,8 @@ class Ingester:
     def _store(self, item: InputFile, state: dict[str, Any] | None, done: Work) -> FileResult:
         key = item.key
         article = done.article
-        assert article is not None and done.stored is not None and done.source_hash is not None
-        digest = done.content_hash or content_hash(article.text)
+        digest = done.content_hash
+        assert article is not None and done.stored is not None and done.source_hash is not None and digest is not None
         same_text = self.archive.article_id_for_content(digest)
         own = state["article_id"] if state and state["outcome"] not in ("duplicate", "skipped") else None
         if same_text is not None and same_text != own:
