@@ -207,6 +207,8 @@ def test_files_are_cleaned_in_the_writer_while_the_workers_start(tmp_path: Path,
         Pool = SlowPool
 
     monkeypatch.setattr(pipeline, "_pool_context", Context)
+    unloaded: list[int] = []
+    monkeypatch.setattr(pipeline, "unload_language", lambda: unloaded.append(len(pooled)))
     seen: list[str] = []
 
     def keep(result) -> None:  # type: ignore[no-untyped-def]
@@ -223,3 +225,4 @@ def test_files_are_cleaned_in_the_writer_while_the_workers_start(tmp_path: Path,
         assert archive.count() == 8
     assert seen == ["new"] * 8
     assert pooled == ["03.txt", "04.txt", "05.txt", "06.txt", "07.txt"]  # the first three never waited for it
+    assert unloaded == [0]  # the writer let its language profiles go once, as the workers took over

@@ -323,6 +323,16 @@ def _index_filters(filters: Filters | None) -> IndexFilters:
     return IndexFilters(first, last, filters.lang)
 
 
+# zlib's level for the raw inputs kept for `reclean`: level 3 takes half the time of the default 6
+# on the benchmark's HTML pages (1.2 against 2.4 ms a page, in the ingest workers) for blobs 12 %
+# larger (0.218 against 0.195 of the input's size).
+RAW_COMPRESSION_LEVEL = 3
+
+
+def compress_raw(data: bytes) -> bytes:
+    return zlib.compress(data, RAW_COMPRESSION_LEVEL)
+
+
 INDEX_BATCH = 2000  # articles an ingest stores before it feeds them to the search index
 PREPARED_MAX = 2 * INDEX_BATCH  # analysed documents kept for the index at most (the oldest go first)
 
@@ -687,7 +697,7 @@ class Archive:
                 """INSERT INTO raw_inputs (article_id, compression, size, data) VALUES (?, 'zlib', ?, ?)
                    ON CONFLICT (article_id) DO UPDATE SET compression = excluded.compression,
                      size = excluded.size, data = excluded.data""",
-                (article_id, *(compressed or (len(raw), zlib.compress(raw, 6)))),
+                (article_id, *(compressed or (len(raw), compress_raw(raw)))),
             )
         return article_id
 

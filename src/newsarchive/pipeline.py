@@ -16,7 +16,6 @@ import signal
 import sys
 import threading
 import time
-import zlib
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
-from newsarchive.archive import INDEX_BATCH, Archive
+from newsarchive.archive import INDEX_BATCH, Archive, compress_raw
 from newsarchive.clean_html import MAX_HTML_DEPTH, HtmlResult, clean_html, html_to_text, html_too_deep
 from newsarchive.clean_text import TextResult, clean_text
 from newsarchive.index import analysed
@@ -39,6 +38,7 @@ from newsarchive.inputs import (
     read_input,
 )
 from newsarchive.language import detect_language
+from newsarchive.language import unload as unload_language
 from newsarchive.model import CLEANER_VERSION, OUTCOMES, Article, Rejected
 from newsarchive.textutil import normalize_line
 
@@ -46,7 +46,7 @@ BATCH_FILES = 200  # files per write transaction: large enough to be fast, small
 BATCH_SECONDS = 2.0
 # A worker is replaced after this many files: forked from the warmed server it starts at once,
 # and memory that parsing big pages left behind (lxml trees, caches) goes back to the system.
-TASKS_PER_WORKER = 50
+TASKS_PER_WORKER = 200
 
 
 def process(raw: RawInput, path: str, now: datetime | None = None) -> Article:
@@ -200,7 +200,7 @@ def _work(task: Task, raw: RawInput, langs: frozenset[str] | None, now: datetime
     return Work(
         task.key,
         raw.source_hash,
-        zlib.compress(raw.data, 6),
+        compress_raw(raw.data),
         len(raw.data),
         article,
         content_hash(article.text),
@@ -291,6 +291,7 @@ class Ingester:
         # and its date parser would add about 150 MB to this process for the rest of the run.
         starting: dict[str, Any] = {}
         starter: threading.Thread | None = None
+        cleaned_here: list[bool] = []
 
         def start_pool() -> None:
             try:
@@ -309,8 +310,16 @@ class Ingester:
                 starter.start()
             if starter.is_alive():
                 if kind_from_name(task.path) == "txt":
+                    cleaned_here.append(True)
                     return _Done(job(task))
                 starter.join()
+            if cleaned_here:
+                # The workers clean from now on: the profiles loaded here go (half of their
+                # memory comes back to the system; the rest stays in the allocator's arenas).
+                cleaned_here.clear()
+                unload_language()
+                if (trim := _malloc_trim()) is not None:
+                    trim(0)
             if "error" in starting:
                 raise starting["error"]
             return starting["pool"].apply_async(job, (task,))
