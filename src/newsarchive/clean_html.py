@@ -98,21 +98,24 @@ BEFORE_LINES, AFTER_LINES = 150, 40  # lines of the visible text kept around the
 
 
 def _around(visible: str, body: str) -> str:
-    """The visible text from a little before the article's first paragraph to a little after its last."""
+    """The visible text from a little before the article's first paragraph to a little after its last.
+
+    Without its blank lines (most of a page's rendering: every block closes with one): the
+    cleaner skips them, and they cost it a fifth of its time on these windows.
+    """
     lines = visible.split("\n")
     paragraphs = [p for p in (normalize_line(b) for b in body.split("\n")) if len(p) >= 30]
-    if not paragraphs:
-        return visible
-    first_key, last_key = paragraphs[0][:30], paragraphs[-1][:30]
     first = last = None
-    for n, line in enumerate(lines):
-        if first is None and first_key in line:
-            first = n
-        if last_key in line:
-            last = n
-    if first is None or last is None or last < first:
-        return visible
-    return "\n".join(lines[max(0, first - BEFORE_LINES) : last + AFTER_LINES + 1])
+    if paragraphs:
+        first_key, last_key = paragraphs[0][:30], paragraphs[-1][:30]
+        for n, line in enumerate(lines):
+            if first is None and first_key in line:
+                first = n
+            if last_key in line:
+                last = n
+    if first is not None and last is not None and last >= first:
+        lines = lines[max(0, first - BEFORE_LINES) : last + AFTER_LINES + 1]
+    return "\n".join(line for line in lines if line)
 
 
 def _clean(value: Any) -> str | None:

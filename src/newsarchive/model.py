@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 INDEX_MARKER = "newsarchive-index.json"  # names a search index folder (skipped by ingest walks)
@@ -33,8 +34,9 @@ class Article:
     encoding: str | None = None
     id: int | None = None
 
-    @property
+    @cached_property
     def words(self) -> int:
+        # Cached in the instance, so a worker that counts travels with its count to the writer.
         from newsarchive.textutil import count_words
 
         return count_words(self.text)

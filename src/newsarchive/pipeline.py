@@ -46,7 +46,7 @@ BATCH_FILES = 200  # files per write transaction: large enough to be fast, small
 BATCH_SECONDS = 2.0
 # A worker is replaced after this many files: forked from the warmed server it starts at once,
 # and memory that parsing big pages left behind (lxml trees, caches) goes back to the system.
-TASKS_PER_WORKER = 200
+TASKS_PER_WORKER = 50
 
 
 def process(raw: RawInput, path: str, now: datetime | None = None) -> Article:
@@ -197,6 +197,7 @@ def _work(task: Task, raw: RawInput, langs: frozenset[str] | None, now: datetime
         # not settled: the same file comes in on a run without --lang
         reason = f"language is {article.lang or 'unknown'}, not {wanted}"
         return Work(task.key, reason=reason, outcome="skipped")
+    _ = article.words  # counted here, not in the writer: the cached count travels with the article
     return Work(
         task.key,
         raw.source_hash,
