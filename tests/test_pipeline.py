@@ -226,3 +226,33 @@ def test_files_are_cleaned_in_the_writer_while_the_workers_start(tmp_path: Path,
     assert seen == ["new"] * 8
     assert pooled == ["03.txt", "04.txt", "05.txt", "06.txt", "07.txt"]  # the first three never waited for it
     assert unloaded == [0]  # the writer let its language profiles go once, as the workers took over
+
+
+def test_the_worker_server_loads_what_each_worker_would_load_again() -> None:
+    # Workers are forked from this server and replaced every TASKS_PER_WORKER files: what it
+    # has not loaded, each new worker loads again (time, and memory of its own).
+    from justext.core import define_stoplist
+    from tld.utils import tld_names
+    from trafilatura import external
+
+    import newsarchive.workerinit  # noqa: F401  (warms up on import)
+
+    assert external.JT_STOPLIST  # trafilatura's jusText fallback: every language's stop words
+    before = define_stoplist.cache_info()
+    define_stoplist(external.JT_STOPLIST)
+    assert define_stoplist.cache_info().hits == before.hits + 1  # and jusText's set made of them
+    assert tld_names  # the public-suffix list courlan reads a page's domain with
+
+
+def test_a_worker_counts_the_words_and_the_count_travels_with_the_article(tmp_path: Path) -> None:
+    import pickle
+    from datetime import datetime
+
+    from newsarchive.pipeline import Task, work
+    from newsarchive.textutil import count_words
+
+    write(tmp_path / "a.txt", DUMP)
+    done = work(Task(str(tmp_path / "a.txt"), "a.txt"), 10_000_000, None, datetime(2026, 11, 30))
+    assert done.article is not None
+    sent = pickle.loads(pickle.dumps(done)).article
+    assert sent.__dict__["words"] == count_words(done.article.text) > 50

@@ -333,7 +333,10 @@ def compress_raw(data: bytes) -> bytes:
     return zlib.compress(data, RAW_COMPRESSION_LEVEL)
 
 
-INDEX_BATCH = 2000  # articles an ingest stores before it feeds them to the search index
+# Articles an ingest stores before it feeds them to the search index. The writer's memory rises
+# while the index takes a batch (tantivy's arena and the documents), so the batch is kept modest:
+# 1,000 rather than 2,000 halves that rise, for a commit of the index every 1,000 articles.
+INDEX_BATCH = 1000
 PREPARED_MAX = 2 * INDEX_BATCH  # analysed documents kept for the index at most (the oldest go first)
 
 
@@ -512,16 +515,17 @@ class Archive:
                 self.conn.execute("DELETE FROM search_outbox WHERE seq <= ?", (end,))
         return done
 
-    def feed_search_index(self, at_least: int = 1) -> None:
+    def feed_search_index(self, at_least: int = 1) -> bool:
         """For writers, after a commit: index what waits, when enough does, and trim the outbox.
 
         Another process holding the index writer is fine: it, or the next search, will index
-        these articles too.
+        these articles too. Says whether the index took anything.
         """
         with suppress(IndexBusy, ArchiveError):  # an unwritable index folder: the search says so
             pending = self.search_pending()
             if pending < 0 or pending >= at_least:
-                self.sync_search(trim=True)
+                return self.sync_search(trim=True) > 0
+        return False
 
     def open_search_index(self) -> None:
         """Give an archive with no articles yet its empty search index, before an ingest.

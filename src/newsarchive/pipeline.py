@@ -394,7 +394,11 @@ class Ingester:
             or self._stored == 1  # the first file is visible to readers at once
         ):
             archive.commit()
-            archive.feed_search_index(at_least=INDEX_BATCH)
+            if archive.feed_search_index(at_least=INDEX_BATCH) and (trim := _malloc_trim()) is not None:
+                # The index writer's threads leave tens of MB in their allocator arenas after
+                # each feed (this process: 60 -> 103 MB at the first feed of 2,000 articles, for
+                # the rest of the run); handed back, it stays at about 55.
+                trim(0)
             archive.begin()
             self._batch_started, self._in_batch = time.monotonic(), 0
 
