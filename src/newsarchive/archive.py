@@ -379,10 +379,17 @@ class Archive:
     # ------------------------------------------------------------ schema
     def _migrate(self) -> None:
         conn = self.conn
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        if version == 0:
+        # One read snapshot: another process may be creating this archive at this moment, and
+        # its first migration could commit between reading the version and counting the tables
+        # (which made a fresh archive look like someone else's database).
+        conn.execute("BEGIN")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
             tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        finally:
+            conn.execute("COMMIT")
+        if version == 0:
             if tables:
                 raise NotAnArchive(
                     f"{self.path} is an SQLite database, but not a newsarchive archive; it was left untouched.",
