@@ -180,3 +180,45 @@ def test_any_query_gives_hits_or_a_clear_error(small_archive: Archive, query: st
         assert exc.hint
     else:
         assert isinstance(hits, list)
+
+
+def test_an_archive_another_process_creates_meanwhile_opens(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Two ingests started at once into a new archive: the other one's first migration commits
+    # while this one reads what the file holds. Those reads share one snapshot, so they never
+    # see a version from before it and tables from after it (a foreign database, it said).
+    import threading
+
+    path = tmp_path / "a.db"
+    real_connect = sqlite3.connect
+    others: list[threading.Thread] = []
+    errors: list[Exception] = []
+
+    def create() -> None:
+        try:
+            Archive(path).close()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    class Hooked(sqlite3.Connection):
+        def execute(self, sql: str, *args: object) -> sqlite3.Cursor:  # type: ignore[override]
+            if sql.startswith("SELECT count(*) FROM sqlite_master") and not others:
+                others.append(threading.Thread(target=create))
+                others[0].start()
+                others[0].join(1.0)  # done by now, unless this reader's snapshot holds it back
+            return super().execute(sql, *args)  # type: ignore[arg-type]
+
+    first = [True]
+
+    def connect(*args: object, **kwargs: object) -> sqlite3.Connection:
+        if first:
+            first.clear()
+            kwargs["factory"] = Hooked
+        return real_connect(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    with Archive(path) as archive:
+        assert archive.count() == 0
+    others[0].join()
+    assert not errors
+    with Archive(path) as archive:
+        assert archive.count() == 0

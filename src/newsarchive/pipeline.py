@@ -292,7 +292,7 @@ class Ingester:
         # and its date parser would add about 150 MB to this process for the rest of the run.
         starting: dict[str, Any] = {}
         starter: threading.Thread | None = None
-        cleaned_here: list[bool] = []
+        cleaned_here = False  # did this process clean files (and load langdetect) meanwhile?
 
         def start_pool() -> None:
             try:
@@ -303,7 +303,7 @@ class Ingester:
                 starting["error"] = exc
 
         def submit(task: Task) -> Any:
-            nonlocal starter
+            nonlocal starter, cleaned_here
             if workers == 1:
                 return _Done(job(task))
             if starter is None:
@@ -311,13 +311,13 @@ class Ingester:
                 starter.start()
             if starter.is_alive():
                 if kind_from_name(task.path) == "txt":
-                    cleaned_here.append(True)
+                    cleaned_here = True
                     return _Done(job(task))
                 starter.join()
             if cleaned_here:
                 # The workers clean from now on: the profiles loaded here go (half of their
                 # memory comes back to the system; the rest stays in the allocator's arenas).
-                cleaned_here.clear()
+                cleaned_here = False
                 unload_language()
                 if (trim := _malloc_trim()) is not None:
                     trim(0)
