@@ -164,8 +164,8 @@ def work(task: Task, max_bytes: int, langs: frozenset[str] | None, now: datetime
     try:
         return _work(task, raw, langs, now)
     finally:
-        if len(raw.data) >= TRIM_AFTER_BYTES and (trim := _malloc_trim()) is not None:
-            trim(0)
+        if len(raw.data) >= TRIM_AFTER_BYTES:
+            _trim_heap()
 
 
 # A page this large leaves lxml's trees (copied several times by trafilatura) in freed heap
@@ -180,6 +180,12 @@ def _malloc_trim() -> Any:
         return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
     except (OSError, AttributeError):
         return None
+
+
+def _trim_heap() -> None:
+    """Hand the memory the C allocator holds free back to the system (where glibc can)."""
+    if (trim := _malloc_trim()) is not None:
+        trim(0)
 
 
 def _work(task: Task, raw: RawInput, langs: frozenset[str] | None, now: datetime) -> Work:
@@ -319,8 +325,7 @@ class Ingester:
                 # memory comes back to the system; the rest stays in the allocator's arenas).
                 cleaned_here = False
                 unload_language()
-                if (trim := _malloc_trim()) is not None:
-                    trim(0)
+                _trim_heap()
             if "error" in starting:
                 raise starting["error"]
             return starting["pool"].apply_async(job, (task,))
@@ -394,11 +399,11 @@ class Ingester:
             or self._stored == 1  # the first file is visible to readers at once
         ):
             archive.commit()
-            if archive.feed_search_index(at_least=INDEX_BATCH) and (trim := _malloc_trim()) is not None:
+            if archive.feed_search_index(at_least=INDEX_BATCH):
                 # The index writer's threads leave tens of MB in their allocator arenas after
                 # each feed (this process: 60 -> 103 MB at the first feed of 2,000 articles, for
                 # the rest of the run); handed back, it stays at about 55.
-                trim(0)
+                _trim_heap()
             archive.begin()
             self._batch_started, self._in_batch = time.monotonic(), 0
 
