@@ -256,3 +256,42 @@ def test_a_worker_counts_the_words_and_the_count_travels_with_the_article(tmp_pa
     assert done.article is not None
     sent = pickle.loads(pickle.dumps(done)).article
     assert sent.__dict__["words"] == count_words(done.article.text) > 50
+
+
+def test_the_writer_lets_go_of_what_it_loaded_to_clean(tmp_path: Path) -> None:
+    # Once the workers take over, the writer keeps no language profiles and no word caches.
+    from datetime import datetime
+
+    from langdetect import detector_factory
+
+    import newsarchive.pipeline as pipeline
+    from newsarchive.analysis import stem
+    from newsarchive.clean_text import _word_forms
+    from newsarchive.pipeline import Task, work
+
+    write(tmp_path / "a.txt", DUMP)
+    assert work(Task(str(tmp_path / "a.txt"), "a.txt"), 10_000_000, None, datetime(2026, 12, 1)).article
+    assert detector_factory._factory is not None and _word_forms.cache_info().currsize and stem.cache_info().currsize
+    pipeline._release_cleaners()
+    assert detector_factory._factory is None
+    assert _word_forms.cache_info().currsize == 0 and stem.cache_info().currsize == 0
+
+
+def test_the_allocator_trim_is_found_without_starting_a_process(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # ctypes.util.find_library runs `ldconfig -p` in a child: a worker forking a copy of itself
+    # counted its memory twice while the child ran.
+    import platform
+    import subprocess
+    import sys
+
+    import newsarchive.pipeline as pipeline
+
+    def no_process(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a process was started")
+
+    monkeypatch.setattr(subprocess, "Popen", no_process)
+    pipeline._malloc_trim.cache_clear()
+    trim = pipeline._malloc_trim()
+    if sys.platform == "linux" and platform.libc_ver()[0] == "glibc":
+        assert trim is not None
+    pipeline._trim_heap()

@@ -8,7 +8,6 @@ or failed, recording each outcome in the archive.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import hashlib
 import multiprocessing
 import os
@@ -24,9 +23,10 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
+from newsarchive.analysis import stem
 from newsarchive.archive import INDEX_BATCH, Archive, compress_raw
 from newsarchive.clean_html import MAX_HTML_DEPTH, HtmlResult, clean_html, html_to_text, html_too_deep
-from newsarchive.clean_text import TextResult, clean_text
+from newsarchive.clean_text import TextResult, clean_text, forget_words
 from newsarchive.index import analysed
 from newsarchive.inputs import (
     DEFAULT_MAX_BYTES,
@@ -175,9 +175,15 @@ TRIM_AFTER_BYTES = 100_000
 
 @lru_cache(maxsize=1)
 def _malloc_trim() -> Any:
-    """glibc's malloc_trim, or None where there is none."""
+    """glibc's malloc_trim, or None where there is none.
+
+    Looked up among the symbols this process already has (the C library is loaded), not with
+    ctypes.util.find_library: that runs `ldconfig -p` in a child process, and a worker forking
+    itself once after each restart counted its whole memory a second time while the child ran
+    (a peak of 392 MB instead of about 340 on a 5,000-page ingest).
+    """
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):
         return None
 
@@ -186,6 +192,19 @@ def _trim_heap() -> None:
     """Hand the memory the C allocator holds free back to the system (where glibc can)."""
     if (trim := _malloc_trim()) is not None:
         trim(0)
+
+
+def _release_cleaners() -> None:
+    """The workers clean from now on: what this process loaded and cached to clean goes.
+
+    langdetect's profiles (half of their memory comes back to the system, the rest stays in
+    the allocator's arenas) and the words the cleaner and the index analysis cached (9 MB
+    after 300 dumps).
+    """
+    unload_language()
+    forget_words()
+    stem.cache_clear()
+    _trim_heap()
 
 
 def _work(task: Task, raw: RawInput, langs: frozenset[str] | None, now: datetime) -> Work:
@@ -321,11 +340,8 @@ class Ingester:
                     return _Done(job(task))
                 starter.join()
             if cleaned_here:
-                # The workers clean from now on: the profiles loaded here go (half of their
-                # memory comes back to the system; the rest stays in the allocator's arenas).
                 cleaned_here = False
-                unload_language()
-                _trim_heap()
+                _release_cleaners()
             if "error" in starting:
                 raise starting["error"]
             return starting["pool"].apply_async(job, (task,))
