@@ -1,4 +1,4 @@
-from newsarchive.language import detect_language, unload
+from newsarchive.language import detect_language
 
 from pages import DUMP, ENGLISH
 
@@ -13,13 +13,3 @@ def test_languages() -> None:
 def test_detection_is_reproducible() -> None:
     short = "Le festival commence demain soir dans le parc."
     assert len({detect_language(short) for _ in range(20)}) == 1
-
-
-def test_unloaded_profiles_are_loaded_again_when_needed() -> None:
-    from langdetect import detector_factory
-
-    assert detect_language(DUMP) == "fr"
-    unload()
-    assert detector_factory._factory is None
-    assert detect_language(ENGLISH) == "en"
-    assert detector_factory._factory is not None

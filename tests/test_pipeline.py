@@ -179,36 +179,64 @@ def test_one_or_two_workers_give_the_same_archive(tmp_path: Path) -> None:
     assert [o[0] for o in exports[0][0].values()].count("duplicate") == 3
 
 
-def test_files_are_cleaned_in_the_writer_while_the_workers_start(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    # The worker server takes seconds to warm up; the files that come meanwhile are cleaned in
-    # the writer's process. Here the pool is ready only once three files are stored.
+def test_an_early_worker_cleans_the_first_files_while_the_workers_start(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # The worker server takes seconds to warm up; the files that come meanwhile go to an early
+    # worker, at most two waiting for it. Here the pool is ready only once three files are
+    # stored; then the early worker is stopped and the pool takes every file.
     import threading
+    from typing import ClassVar
 
     import newsarchive.pipeline as pipeline
 
     for n in range(8):
         write(tmp_path / "in" / f"{n:02d}.txt", DUMP.replace("samedi matin", f"samedi matin {n}"))
     stored = threading.Event()
-    pooled: list[str] = []
+    cleaned: list[tuple[str, str]] = []
 
-    class SlowPool:
+    class Later:
+        """A result that is ready on the next look, as a process's would be."""
+
+        def __init__(self, value: object) -> None:
+            self.value, self.looked = value, False
+
+        def ready(self) -> bool:
+            self.looked, ready = True, self.looked
+            return ready
+
+        def wait(self, seconds: float) -> None:
+            self.looked = True
+
+        def get(self) -> object:
+            return self.value
+
+    class FakePool:
+        name = "pool"
+        stopped: ClassVar[list[str]] = []
+
         def __init__(self, *args: object, **kwargs: object) -> None:
-            assert stored.wait(30)
+            if self.name == "pool":
+                assert stored.wait(30)
 
         def apply_async(self, fn, args):  # type: ignore[no-untyped-def]
-            pooled.append(Path(args[0].path).name)
-            return pipeline._Done(fn(*args))
+            cleaned.append((self.name, Path(args[0].path).name))
+            return Later(fn(*args))
 
-        def terminate(self) -> None: ...
+        def terminate(self) -> None:
+            self.stopped.append(self.name)
 
         def join(self) -> None: ...
 
+    class EarlyPool(FakePool):
+        name = "early"
+
     class Context:
-        Pool = SlowPool
+        Pool = FakePool
+
+    class EarlyContext:
+        Pool = EarlyPool
 
     monkeypatch.setattr(pipeline, "_pool_context", Context)
-    unloaded: list[int] = []
-    monkeypatch.setattr(pipeline, "unload_language", lambda: unloaded.append(len(pooled)))
+    monkeypatch.setattr(pipeline, "_early_context", EarlyContext)
     seen: list[str] = []
 
     def keep(result) -> None:  # type: ignore[no-untyped-def]
@@ -224,8 +252,40 @@ def test_files_are_cleaned_in_the_writer_while_the_workers_start(tmp_path: Path,
         Ingester(archive, IngestOptions(workers=2)).run(discover([folder]), [str(folder)], keep)
         assert archive.count() == 8
     assert seen == ["new"] * 8
-    assert pooled == ["03.txt", "04.txt", "05.txt", "06.txt", "07.txt"]  # the first three never waited for it
-    assert unloaded == [0]  # the writer let its language profiles go once, as the workers took over
+    by = {name: who for who, name in cleaned}
+    assert sorted(by) == [f"{n:02d}.txt" for n in range(8)]  # each file cleaned once
+    order = [by[f"{n:02d}.txt"] for n in range(8)]
+    early = order.count("early")
+    assert 3 <= early <= 5 and order == ["early"] * early + ["pool"] * (8 - early)  # the three stored first, early
+    assert FakePool.stopped == ["early", "pool"]  # the early worker left when its last file was in
+
+
+def test_the_first_files_need_no_cleaner_in_the_writer(tmp_path: Path) -> None:
+    # With workers, the writer never loads a cleaner's data: the early worker and the pool do.
+    import subprocess
+    import sys
+
+    for n in range(3):
+        write(tmp_path / "in" / f"{n:02d}.txt", DUMP.replace("samedi matin", f"samedi matin {n}"))
+    script = (
+        "import sys\n"
+        "from newsarchive.archive import Archive\n"
+        "from newsarchive.inputs import discover\n"
+        "from newsarchive.pipeline import Ingester, IngestOptions\n"
+        "if __name__ == '__main__':\n"
+        "    folder = sys.argv[1]\n"
+        "    with Archive(sys.argv[2]) as archive:\n"
+        "        summary = Ingester(archive, IngestOptions(workers=2)).run(discover([folder]), [folder])\n"
+        "    print(summary.counts['new'], 'langdetect' in sys.modules, 'trafilatura' in sys.modules)\n"
+    )
+    (tmp_path / "run.py").write_text(script)
+    done = subprocess.run(
+        [sys.executable, str(tmp_path / "run.py"), str(tmp_path / "in"), str(tmp_path / "a.db")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.stdout.split() == ["3", "False", "False"], done.stderr
 
 
 def test_the_worker_server_loads_what_each_worker_would_load_again() -> None:
@@ -256,25 +316,6 @@ def test_a_worker_counts_the_words_and_the_count_travels_with_the_article(tmp_pa
     assert done.article is not None
     sent = pickle.loads(pickle.dumps(done)).article
     assert sent.__dict__["words"] == count_words(done.article.text) > 50
-
-
-def test_the_writer_lets_go_of_what_it_loaded_to_clean(tmp_path: Path) -> None:
-    # Once the workers take over, the writer keeps no language profiles and no word caches.
-    from datetime import datetime
-
-    from langdetect import detector_factory
-
-    import newsarchive.pipeline as pipeline
-    from newsarchive.analysis import stem
-    from newsarchive.clean_text import _word_forms
-    from newsarchive.pipeline import Task, work
-
-    write(tmp_path / "a.txt", DUMP)
-    assert work(Task(str(tmp_path / "a.txt"), "a.txt"), 10_000_000, None, datetime(2026, 12, 1)).article
-    assert detector_factory._factory is not None and _word_forms.cache_info().currsize and stem.cache_info().currsize
-    pipeline._release_cleaners()
-    assert detector_factory._factory is None
-    assert _word_forms.cache_info().currsize == 0 and stem.cache_info().currsize == 0
 
 
 def test_the_allocator_trim_is_found_without_starting_a_process(monkeypatch) -> None:  # type: ignore[no-untyped-def]

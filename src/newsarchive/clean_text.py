@@ -289,11 +289,6 @@ def _word_forms(word: str) -> tuple[str, ...]:
     return (tail,) if tail == full else (tail, full)
 
 
-def forget_words() -> None:
-    """Empty the cache of folded words, for a process that has finished cleaning."""
-    _word_forms.cache_clear()
-
-
 def _is_stop(word: str, stops: frozenset[str]) -> bool:
     forms = _word_forms(word)
     return forms[0] in stops or (len(forms) > 1 and forms[1] in stops)

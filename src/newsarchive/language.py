@@ -34,14 +34,3 @@ def detect_language(text: str) -> str | None:
     except LangDetectException:
         return None
     return None if lang == "unknown" else lang
-
-
-def unload() -> None:
-    """Drop langdetect's profiles (about 64 MB), for a process that has finished detecting."""
-    import gc
-
-    from langdetect import detector_factory
-
-    if detector_factory._factory is not None:
-        detector_factory._factory = None
-        gc.collect()

@@ -23,10 +23,9 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
-from newsarchive.analysis import stem
 from newsarchive.archive import INDEX_BATCH, Archive, compress_raw
 from newsarchive.clean_html import MAX_HTML_DEPTH, HtmlResult, clean_html, html_to_text, html_too_deep
-from newsarchive.clean_text import TextResult, clean_text, forget_words
+from newsarchive.clean_text import TextResult, clean_text
 from newsarchive.index import analysed
 from newsarchive.inputs import (
     DEFAULT_MAX_BYTES,
@@ -38,7 +37,6 @@ from newsarchive.inputs import (
     read_input,
 )
 from newsarchive.language import detect_language
-from newsarchive.language import unload as unload_language
 from newsarchive.model import CLEANER_VERSION, OUTCOMES, Article, Rejected
 from newsarchive.textutil import normalize_line
 
@@ -194,19 +192,6 @@ def _trim_heap() -> None:
         trim(0)
 
 
-def _release_cleaners() -> None:
-    """The workers clean from now on: what this process loaded and cached to clean goes.
-
-    langdetect's profiles (half of their memory comes back to the system, the rest stays in
-    the allocator's arenas) and the words the cleaner and the index analysis cached (9 MB
-    after 300 dumps).
-    """
-    unload_language()
-    forget_words()
-    stem.cache_clear()
-    _trim_heap()
-
-
 def _work(task: Task, raw: RawInput, langs: frozenset[str] | None, now: datetime) -> Work:
     if task.known_hash == raw.source_hash:
         return Work(task.key, raw.source_hash, same_bytes=True)
@@ -270,6 +255,54 @@ def _pool_context() -> Any:
     return context
 
 
+def _early_context() -> Any:
+    return multiprocessing.get_context("spawn")
+
+
+class _EarlyWorker:
+    """A worker for the first text dumps, while the worker server warms up.
+
+    Spawned afresh, it loads only what the text cleaner and langdetect need (100 MB, where the
+    worker server's warm-up builds 200). At most `DEPTH` files wait for it, so it has little
+    left to finish when the pool is ready.
+    """
+
+    DEPTH = 2
+
+    def __init__(self, pool: Any, job: Callable[[Task], Work]) -> None:
+        self.pool = pool
+        self.job = job
+        self.pending: deque[Any] = deque()
+
+    @classmethod
+    def start(cls, job: Callable[[Task], Work]) -> _EarlyWorker | None:
+        try:
+            return cls(_early_context().Pool(1, initializer=_quiet_worker), job)
+        except OSError:  # no process to spare: the files wait for the pool
+            return None
+
+    def has_room(self) -> bool:
+        while self.pending and self.pending[0].ready():
+            self.pending.popleft()
+        return len(self.pending) < self.DEPTH
+
+    def submit(self, task: Task) -> Any:
+        handle = self.pool.apply_async(self.job, (task,))
+        self.pending.append(handle)
+        return handle
+
+    def wait(self, seconds: float) -> None:
+        if self.pending:
+            self.pending[0].wait(seconds)
+
+    def done(self) -> bool:
+        return all(handle.ready() for handle in self.pending)
+
+    def stop(self) -> None:
+        self.pool.terminate()
+        self.pool.join()
+
+
 def _quiet_worker() -> None:
     """Ctrl-C reaches the whole process group: the writer handles it, workers must not."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -312,12 +345,15 @@ class Ingester:
         job = partial(work, max_bytes=self.options.max_bytes, langs=self.options.langs, now=now)
         # The pool starts with the first file that needs cleaning (a re-run needs none), in a
         # thread: its worker server takes seconds to import and warm the cleaners (htmldate's
-        # date parser alone takes 2 to 4 s). Text dumps that come meanwhile are cleaned here, so
-        # their first article is stored at once; HTML waits for the workers, since trafilatura
-        # and its date parser would add about 150 MB to this process for the rest of the run.
+        # date parser alone 1.4 s). Text dumps that come meanwhile go to an early worker, a
+        # process started afresh that leaves once the pool is ready: the first article is stored
+        # within a second, and no cleaner's data stays in this process (langdetect's profiles,
+        # once loaded here, kept 60 MB of it for the rest of the run). HTML waits for the pool:
+        # an early worker cleaning it loads what the worker server loads (180 MB), and two
+        # such processes at once took the run's peak from 390 to 485 MB.
         starting: dict[str, Any] = {}
-        starter: threading.Thread | None = None
-        cleaned_here = False  # did this process clean files (and load langdetect) meanwhile?
+        pool_thread: threading.Thread | None = None
+        early: _EarlyWorker | None = None
 
         def start_pool() -> None:
             try:
@@ -328,20 +364,21 @@ class Ingester:
                 starting["error"] = exc
 
         def submit(task: Task) -> Any:
-            nonlocal starter, cleaned_here
+            nonlocal pool_thread, early
             if workers == 1:
                 return _Done(job(task))
-            if starter is None:
-                starter = threading.Thread(target=start_pool, name="newsarchive-pool", daemon=True)
-                starter.start()
-            if starter.is_alive():
-                if kind_from_name(task.path) == "txt":
-                    cleaned_here = True
-                    return _Done(job(task))
-                starter.join()
-            if cleaned_here:
-                cleaned_here = False
-                _release_cleaners()
+            if pool_thread is None:
+                pool_thread = threading.Thread(target=start_pool, name="newsarchive-pool", daemon=True)
+                pool_thread.start()
+                early = _EarlyWorker.start(job)
+            while early is not None and pool_thread.is_alive() and kind_from_name(task.path) == "txt":
+                if early.has_room():
+                    return early.submit(task)
+                early.wait(0.05)
+            pool_thread.join()
+            if early is not None and early.done():
+                early.stop()
+                early = None
             if "error" in starting:
                 raise starting["error"]
             return starting["pool"].apply_async(job, (task,))
@@ -373,8 +410,10 @@ class Ingester:
             summary.status = "failed"
             raise
         finally:
-            if starter is not None:
-                starter.join()
+            if early is not None:
+                early.stop()
+            if pool_thread is not None:
+                pool_thread.join()
             if "pool" in starting:
                 starting["pool"].terminate()
                 starting["pool"].join()
