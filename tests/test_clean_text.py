@@ -185,3 +185,24 @@ def test_dates_that_are_not_the_publication_date() -> None:
     assert clean_text(english, NOW).published is None  # June 1st or January 6th: no guess
     agenda = "\n".join(["12/01/2024 Concert", "19/01/2024 Théâtre", "26/01/2024 Cinéma"])
     assert clean_text(f"Les écoles du centre seront rénovées\n{agenda}\n{body}", NOW).published is None
+
+
+def test_a_list_of_teasers_with_their_publication_dates_gives_no_date() -> None:
+    # Each teaser says when it was published; none of them says when this article was.
+    paragraph = (
+        "Le conseil municipal a voté mardi soir un budget en hausse pour les écoles de la ville, "
+        "après un long débat sur le prix des cantines et l'entretien des bâtiments. "
+    )
+    teasers = [
+        "Les marchés de Noël ouvrent leurs portes publié le 20 janvier 2022",
+        "Un nouveau gymnase pour le quartier nord publié le 1 janvier 2022",
+        "La piscine fermée pour travaux publié le 24 janvier 2022",
+    ]
+    page = "\n".join(["Un budget en hausse pour les écoles", "", paragraph * 3, "", paragraph * 2, "", *teasers])
+    result = clean_text(page, NOW)
+    assert result.published is None
+    assert "piscine" not in result.text
+    # The same teaser alone, with the article's own byline above: the byline's date.
+    byline = "Publié le 3 février 2022"
+    page = "\n".join(["Un budget en hausse pour les écoles", byline, paragraph * 3, "", *teasers])
+    assert clean_text(page, NOW).published == "2022-02-03"

@@ -26,6 +26,17 @@ NOW = datetime(2026, 11, 24, 12, 0)
         ("09/03/2026", "2026-03-09"),  # day first, as in French
         ("19/02/25", "2025-02-19"),
         ("3.4.2022", "2022-04-03"),
+        # other languages of the web, as pages in them write dates
+        ("27. März 2020", "2020-03-27"),
+        ("Dienstag, 2. November 2021", "2021-11-02"),
+        ("Mi, 18. Oktober 2023 um 12:50 Uhr", "2023-10-18"),
+        ("4 de marzo de 2024", "2024-03-04"),
+        ("4 marzo 2024", "2024-03-04"),
+        ("4 de março de 2024", "2024-03-04"),
+        ("12 maart 2021", "2021-03-12"),
+        # a year run into the next word, as a dump glues inline elements
+        ("15. April 2016Samstag", "2016-04-15"),
+        ("November 3, 2023Updated", "2023-11-03"),
     ],
 )
 def test_parse_date_forms(text: str, expected: str) -> None:
@@ -97,3 +108,22 @@ def test_cue_inside_a_short_line() -> None:
     found = after_published_cue("Le Quotidien Recueilli par Jean DUPONT. Publié le 02/11/2023 à 14h49", NOW)
     assert not isinstance(found, bool) and found is not None and found.value == "2023-11-02T14:49"
     assert after_published_cue("Cet article, initialement publié en avril 2017, a été mis à jour.", NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Veröffentlicht am 13. März 2019 von Michael M.", "2019-03-13"),
+        ("Veröffentlicht von Redaktion am 23. Februar 2020", "2020-02-23"),
+        ("Publicado el 4 de marzo de 2024", "2024-03-04"),
+        ("Pubblicato il 4 marzo 2024", "2024-03-04"),
+        ("Gepubliceerd op 12 maart 2021", "2021-03-12"),
+    ],
+)
+def test_published_cues_in_other_languages(line: str, expected: str) -> None:
+    found = after_published_cue(line, NOW)
+    assert found and not isinstance(found, bool) and found.value == expected
+
+
+def test_a_year_followed_by_digits_is_no_date() -> None:
+    assert parse_date("1. November 20161", NOW) is None

@@ -752,7 +752,7 @@ def _find_date(
                 return follow.value, "byline", i + 1
         elif found:
             assert not isinstance(found, bool)
-            if trusted(i, found):
+            if trusted(i, found) and not _in_cue_list(content, i, found, now):
                 return found.value, "byline", i
     # 2. A date line before the first paragraph (or just after it, below a standfirst):
     #    just above the headline it is the page header, below it the byline. Far above the
@@ -784,6 +784,21 @@ def _find_date(
 _HEADER_REACH = 6  # lines above the headline where a header date may stand
 _BYLINE_REACH = 12  # lines above the first paragraph where a byline date may stand
 _EMBED_SIGNATURE = re.compile(r"\(@\w+\)")  # "— Name (@handle) January 1, 2020": an embedded tweet
+
+
+def _in_cue_list(content: list[Line], i: int, found: dates.FoundDate, now: datetime | None) -> bool:
+    """Is line `i` one of a list of teasers that each say when they were published?
+
+    ("Titre d'un autre article publié le 20 janvier 2022", four lines in a row.) Two such lines
+    nearby, or one with another date, make a list; a page that repeats its own byline does not.
+    """
+    others = []
+    for j in range(max(0, i - 4), min(len(content), i + 5)):
+        if j != i and dates.PUBLISHED_HINT.search(content[j].text):
+            other = dates.after_published_cue(content[j].text, now)
+            if other and not isinstance(other, bool):
+                others.append(other.value[:10])
+    return len(others) >= 2 or any(value != found.value[:10] for value in others)
 
 
 def _in_date_column(content: list[Line], i: int, now: datetime | None) -> bool:

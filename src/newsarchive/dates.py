@@ -31,37 +31,54 @@ MONTHS = {
     "january": 1, "february": 2, "feb": 2, "march": 3, "april": 4, "apr": 4, "may": 5,
     "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9,
     "october": 10, "november": 11, "december": 12,
+    # German ("27. März 2020"), with its usual abbreviations
+    "januar": 1, "jänner": 1, "februar": 2, "märz": 3, "maerz": 3, "mär": 3, "mrz": 3, "juni": 6,
+    "juli": 7, "oktober": 10, "okt": 10, "dezember": 12, "dez": 12,
+    # Spanish, Italian, Portuguese, Dutch: full names only ("4 de marzo de 2024", "4 marzo 2024")
+    "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7,
+    "agosto": 8, "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
+    "gennaio": 1, "febbraio": 2, "aprile": 4, "maggio": 5, "giugno": 6, "luglio": 7,
+    "settembre": 9, "ottobre": 10, "dicembre": 12,
+    "janeiro": 1, "fevereiro": 2, "março": 3, "maio": 5, "junho": 6, "julho": 7, "setembro": 9,
+    "outubro": 10, "dezembro": 12,
+    "januari": 1, "februari": 2, "maart": 3, "mei": 5, "augustus": 8,
 }  # fmt: skip
 _MONTH_RE = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
 _DAYS = (
-    r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+    r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+    r"|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonnabend|sonntag)"
 )
 _TIME = r"(?:\s*(?:à|a|,|-|–|•|\|)?\s*(?P<hh>[01]?\d|2[0-3])\s*[:hH]\s*(?P<mm>[0-5]\d)\b)?"
 
 _PATTERNS = [
     # 2026-03-09, 2026-03-09T19:36
     re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[T ](?P<hh>\d{2}):(?P<mm>\d{2}))?"),
-    # 9 mars 2026, 1er mars 2026, lundi 9 mars 2026 à 19h36, 9 Mar. 2026 • 19:36
+    # 9 mars 2026, 1er mars 2026, lundi 9 mars 2026 à 19h36, 9 Mar. 2026 • 19:36; 9. März 2026;
+    # 9 de marzo de 2026
     re.compile(
-        rf"(?:\b{_DAYS}\.?,?\s+)?\b(?P<d>\d{{1,2}})(?:er|re)?\s+(?P<mon>{_MONTH_RE})\.?,?\s+(?P<y>\d{{4}})\b{_TIME}",
+        rf"(?:\b{_DAYS}\.?,?\s+)?\b(?P<d>\d{{1,2}})(?:er|re|\.)?\s+(?:de\s+)?(?P<mon>{_MONTH_RE})\.?,?\s+(?:de\s+)?"
+        rf"(?P<y>\d{{4}})(?!\d){_TIME}",
         re.IGNORECASE,
     ),
     # March 9, 2026
     re.compile(
-        rf"(?:\b{_DAYS},?\s+)?\b(?P<mon>{_MONTH_RE})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})\b{_TIME}",
+        rf"(?:\b{_DAYS},?\s+)?\b(?P<mon>{_MONTH_RE})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})(?!\d){_TIME}",
         re.IGNORECASE,
     ),
     # 09/03/2026, 9.3.2026, 19/02/25: day first, as in French
-    re.compile(rf"\b(?P<d>\d{{1,2}})[/.](?P<m>\d{{1,2}})[/.](?P<y>\d{{4}}|\d{{2}})\b{_TIME}"),
+    re.compile(rf"\b(?P<d>\d{{1,2}})[/.](?P<m>\d{{1,2}})[/.](?P<y>\d{{4}}(?!\d)|\d{{2}}\b){_TIME}"),
 ]
 
 _CUE_WORDS = (
     r"(?:publié|publiée|publie|mis en ligne|mise en ligne|date de publication|paru|parution|créé|créée"
-    r"|posted|published|date)"
+    r"|posted|published|date|veröffentlicht|erschienen|datum|publicado|publicada|pubblicato|gepubliceerd)"
 )
-PUBLISHED_CUE = re.compile(rf"^\W*{_CUE_WORDS}(?:\s+(?:le|on|:))?\s*:?", re.IGNORECASE)
+# "Publié le", "Published on", "Veröffentlicht am", "Publicado el", "Pubblicato il", "Gepubliceerd op"
+_CUE_LINK = r"(?:le|on|am|el|il|em|op)"
+PUBLISHED_CUE = re.compile(rf"^\W*{_CUE_WORDS}(?:\s+(?:{_CUE_LINK}|:))?\s*:?", re.IGNORECASE)
 # The same cue inside a short line: "Recueilli par X. Publié le 02/11/2023 à 14h49".
-_CUE_INSIDE = re.compile(rf"(?:^|[\s.|•,;–—-])(?<!initialement ){_CUE_WORDS}(?:\s+(?:le|on))?\s*:?\s*", re.IGNORECASE)
+_CUE_INSIDE = re.compile(rf"(?:^|[\s.|•,;–—-])(?<!initialement ){_CUE_WORDS}(?:\s+{_CUE_LINK})?\s*:?\s*", re.IGNORECASE)
+PUBLISHED_HINT = re.compile(_CUE_WORDS, re.IGNORECASE)  # a cheap test before after_published_cue
 BYLINE = re.compile(r"^(?:[^|•]{0,40}[|•]\s*)?(?:par|by)\s+\S", re.IGNORECASE)
 UPDATED_CUE = re.compile(
     r"\b(?:mis à jour|mise à jour|màj|maj|modifié|actualisé|updated|last modified|aktualisiert|geändert|"

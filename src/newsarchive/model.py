@@ -11,7 +11,9 @@ INDEX_MARKER = "newsarchive-index.json"  # names a search index folder (skipped 
 # which articles were produced by an older cleaner (and `reclean` knows what to redo).
 # 0.2.1: mojibake repaired per segment, langdetect on 500 characters, the visible text of a
 # page that opens with an XML declaration.
-CLEANER_VERSION = "0.2.1"
+# 0.2.2: dates written in German, Spanish, Italian, Portuguese and Dutch, and their "published"
+# cues; a year run into the next word; no date from a list of teasers that each give theirs.
+CLEANER_VERSION = "0.2.2"
 
 OUTCOMES = ("new", "updated", "unchanged", "duplicate", "skipped", "failed")
 
