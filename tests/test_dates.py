@@ -29,7 +29,10 @@ NOW = datetime(2026, 11, 24, 12, 0)
         # other languages of the web, as pages in them write dates
         ("27. März 2020", "2020-03-27"),
         ("Dienstag, 2. November 2021", "2021-11-02"),
-        ("Mi, 18. Oktober 2023 um 12:50 Uhr", "2023-10-18"),
+        ("Mi, 18. Oktober 2023 um 12:50 Uhr", "2023-10-18T12:50"),
+        ("January 13, 2020 at 08:45 PM", "2020-01-13T20:45"),
+        ("Nov 2, 2023 at 12:05 am", "2023-11-02T00:05"),
+        ("3 mars 2021 à 15:20 pm", "2021-03-03"),  # no such time: the day alone
         ("4 de marzo de 2024", "2024-03-04"),
         ("4 marzo 2024", "2024-03-04"),
         ("4 de março de 2024", "2024-03-04"),
@@ -97,6 +100,9 @@ def test_round_trip_french_long_form(day) -> None:  # type: ignore[no-untyped-de
         ("par Florence Martin , le 15 septembre 2009", "2009-09-15"),
         ("Accueil | Par Loïc Durand | 30 septembre 2018", "2018-09-30"),
         ("Date 23.05.2011", "2011-05-23"),
+        ("Written by Ana Sandoiu on July 27, 2017", "2017-07-27"),
+        ("von Stefan Beiersmann am 29. Mai 2017 , 14:14 Uhr", "2017-05-29T14:14"),
+        ("Nov 23, 2020 at 5:02 AM Nov 23, 2020 at 5:02 AM", "2020-11-23T05:02"),  # one date, twice
     ],
 )
 def test_bylines_with_a_name_are_datelines(line: str, expected: str) -> None:
@@ -123,6 +129,10 @@ def test_cue_inside_a_short_line() -> None:
 def test_published_cues_in_other_languages(line: str, expected: str) -> None:
     found = after_published_cue(line, NOW)
     assert found and not isinstance(found, bool) and found.value == expected
+
+
+def test_two_different_dates_make_no_dateline() -> None:
+    assert date_dominated("Nov 23, 2020 - Nov 24, 2020", NOW) is None
 
 
 def test_a_year_followed_by_digits_is_no_date() -> None:

@@ -48,7 +48,10 @@ _DAYS = (
     r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
     r"|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonnabend|sonntag)"
 )
-_TIME = r"(?:\s*(?:à|a|,|-|–|•|\|)?\s*(?P<hh>[01]?\d|2[0-3])\s*[:hH]\s*(?P<mm>[0-5]\d)\b)?"
+_TIME = (
+    r"(?:\s*(?:à|a|at|um|,|-|–|•|\|)?\s*(?P<hh>[01]?\d|2[0-3])\s*[:hH]\s*(?P<mm>[0-5]\d)\b"
+    r"(?:\s*(?P<ampm>[ap])\.?m\b\.?)?)?"
+)
 
 _PATTERNS = [
     # 2026-03-09, 2026-03-09T19:36
@@ -71,7 +74,7 @@ _PATTERNS = [
 
 _CUE_WORDS = (
     r"(?:publié|publiée|publie|mis en ligne|mise en ligne|date de publication|paru|parution|créé|créée"
-    r"|posted|published|date|veröffentlicht|erschienen|datum|publicado|publicada|pubblicato|gepubliceerd)"
+    r"|posted|published|date|veröffentlicht|erschienen|erstellt|datum|publicado|publicada|pubblicato|gepubliceerd)"
 )
 # "Publié le", "Published on", "Veröffentlicht am", "Publicado el", "Pubblicato il", "Gepubliceerd op"
 _CUE_LINK = r"(?:le|on|am|el|il|em|op)"
@@ -79,7 +82,7 @@ PUBLISHED_CUE = re.compile(rf"^\W*{_CUE_WORDS}(?:\s+(?:{_CUE_LINK}|:))?\s*:?", r
 # The same cue inside a short line: "Recueilli par X. Publié le 02/11/2023 à 14h49".
 _CUE_INSIDE = re.compile(rf"(?:^|[\s.|•,;–—-])(?<!initialement ){_CUE_WORDS}(?:\s+{_CUE_LINK})?\s*:?\s*", re.IGNORECASE)
 PUBLISHED_HINT = re.compile(_CUE_WORDS, re.IGNORECASE)  # a cheap test before after_published_cue
-BYLINE = re.compile(r"^(?:[^|•]{0,40}[|•]\s*)?(?:par|by)\s+\S", re.IGNORECASE)
+BYLINE = re.compile(r"^(?:[^|•]{0,40}[|•]\s*)?(?:(?:written|posted)\s+)?(?:par|by|von)\s+\S", re.IGNORECASE)
 UPDATED_CUE = re.compile(
     r"\b(?:mis à jour|mise à jour|màj|maj|modifié|actualisé|updated|last modified|aktualisiert|geändert|"
     r"actualizado|atualizado|aggiornato|bijgewerkt|print date|druckdatum|date d'impression|imprimé le)\b",
@@ -168,7 +171,12 @@ def _to_iso(groups: dict[str, str | None]) -> str | None:
         return None
     hh, mm = groups.get("hh"), groups.get("mm")
     if hh is not None and mm is not None:
-        return f"{value.isoformat()}T{int(hh):02d}:{int(mm):02d}"
+        hour, ampm = int(hh), (groups.get("ampm") or "").lower()
+        if ampm and not 1 <= hour <= 12:
+            return value.isoformat()  # "15:20 pm": not a time we can trust
+        if ampm:
+            hour = hour % 12 + (12 if ampm == "p" else 0)
+        return f"{value.isoformat()}T{hour:02d}:{int(mm):02d}"
     return value.isoformat()
 
 
@@ -181,10 +189,13 @@ def date_dominated(line: str, now: datetime | None = None, max_other_words: int 
     if len(line) > 120 or UPDATED_CUE.search(line) or NOT_PUBLICATION.match(line):
         return None
     dates = find_dates(line, now)
-    if len(dates) != 1:
-        return None
+    if not dates or len({found.value[:10] for found in dates}) != 1:
+        return None  # one date, possibly repeated ("Nov 23, 2020 at 5:02 AM Nov 23, 2020 at 5:02 AM")
     found = dates[0]
-    rest = line[: found.start] + " " + line[found.end :]
+    rest, end = "", 0
+    for each in dates:
+        rest, end = rest + line[end : each.start] + " ", each.end
+    rest += line[end:]
     other_words = re.findall(r"[^\W\d_]{2,}", rest)
     if max_other_words and BYLINE.match(line):
         max_other_words += 5  # "Par Prénom Nom, le 15 septembre 2009": the author's name is allowed

@@ -12,7 +12,8 @@ INDEX_MARKER = "newsarchive-index.json"  # names a search index folder (skipped 
 # 0.2.1: mojibake repaired per segment, langdetect on 500 characters, the visible text of a
 # page that opens with an XML declaration.
 # 0.2.2: dates written in German, Spanish, Italian, Portuguese and Dutch, and their "published"
-# cues; a year run into the next word; no date from a list of teasers that each give theirs.
+# cues; German and English bylines; am/pm times; a year run into the next word; a line that
+# repeats its date; no date from a list of teasers that each give theirs.
 CLEANER_VERSION = "0.2.2"
 
 OUTCOMES = ("new", "updated", "unchanged", "duplicate", "skipped", "failed")
