@@ -137,3 +137,11 @@ def test_two_different_dates_make_no_dateline() -> None:
 
 def test_a_year_followed_by_digits_is_no_date() -> None:
     assert parse_date("1. November 20161", NOW) is None
+
+
+@given(st.text(alphabet=st.sampled_from("0123456789 .,:/-amp\u00e4rzMaiJuniOktoberNovUhrvonby"), max_size=80))
+def test_a_dateline_is_always_one_of_the_dates_in_its_line(line: str) -> None:
+    found = date_dominated(line, NOW)
+    if found is not None:
+        assert found in find_dates(line, NOW)
+        assert len({d.value[:10] for d in find_dates(line, NOW)}) == 1
