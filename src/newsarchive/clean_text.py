@@ -793,15 +793,18 @@ def _in_cue_list(content: list[Line], i: int, found: dates.FoundDate, now: datet
     nearby, or one with another date, make a list; a page that repeats its own byline does not.
     """
     others = []
-    for j in range(max(0, i - 4), min(len(content), i + 5)):
-        if j != i and dates.PUBLISHED_HINT.search(content[j].text):
-            other = dates.after_published_cue(content[j].text, now)
-            if other and not isinstance(other, bool):
-                others.append(other.value[:10])
+    for j in _near(content, i):
+        other = dates.after_published_cue(content[j].text, now)
+        if other and not isinstance(other, bool):
+            others.append(other.value[:10])
     return len(others) >= 2 or any(value != found.value[:10] for value in others)
+
+
+def _near(content: list[Line], i: int) -> list[int]:
+    """The lines within four of line `i`, itself left out: where a list of dates would show."""
+    return [j for j in range(max(0, i - 4), min(len(content), i + 5)) if j != i]
 
 
 def _in_date_column(content: list[Line], i: int, now: datetime | None) -> bool:
     """Is line `i` one of several date lines close together (an agenda, an archive, a list)?"""
-    near = [j for j in range(max(0, i - 4), min(len(content), i + 5)) if j != i]
-    return sum(1 for j in near if dates.date_dominated(content[j].text, now)) >= 2
+    return sum(1 for j in _near(content, i) if dates.date_dominated(content[j].text, now)) >= 2

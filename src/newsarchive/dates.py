@@ -81,7 +81,6 @@ _CUE_LINK = r"(?:le|on|am|el|il|em|op)"
 PUBLISHED_CUE = re.compile(rf"^\W*{_CUE_WORDS}(?:\s+(?:{_CUE_LINK}|:))?\s*:?", re.IGNORECASE)
 # The same cue inside a short line: "Recueilli par X. Publié le 02/11/2023 à 14h49".
 _CUE_INSIDE = re.compile(rf"(?:^|[\s.|•,;–—-])(?<!initialement ){_CUE_WORDS}(?:\s+{_CUE_LINK})?\s*:?\s*", re.IGNORECASE)
-PUBLISHED_HINT = re.compile(_CUE_WORDS, re.IGNORECASE)  # a cheap test before after_published_cue
 BYLINE = re.compile(r"^(?:[^|•]{0,40}[|•]\s*)?(?:(?:written|posted)\s+)?(?:par|by|von)\s+\S", re.IGNORECASE)
 UPDATED_CUE = re.compile(
     r"\b(?:mis à jour|mise à jour|màj|maj|modifié|actualisé|updated|last modified|aktualisiert|geändert|"
