@@ -16,9 +16,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
 from newsarchive import dates
 from newsarchive.textutil import fold, normalize_line
+
+if TYPE_CHECKING:
+    from newsarchive.linescore import LineScorer
 
 # Lines that are page furniture wherever they stand (matched on the folded, whole line).
 _INTERFACE = [
@@ -350,15 +354,58 @@ def _is_name_caption(text: str, stops: frozenset[str] | None = None, min_words: 
     return all(w[:1].isupper() and w.isalpha() and fold(w) not in stops for w in words)
 
 
-def clean_text(raw: str, now: datetime | None = None) -> TextResult:
-    """Clean a text dump: the article's paragraphs, its metadata, and a reason for every line."""
+@dataclass
+class Page:
+    """What the rule pass found on a page: the evidence the learned scorer reads, and its decisions."""
+
+    lines: list[Line]
+    content: list[Line]  # the lines with text, in order
+    lang: str | None = None
+    stops: frozenset[str] = frozenset()
+    counts: dict[str, int] = field(default_factory=dict)  # headline key -> lines of the page with it
+    boundaries: set[int] = field(default_factory=set)  # related-articles headings (content indexes)
+    weights: list[float] = field(default_factory=list)  # each line's weight in the main-run search
+    first: int = 0  # the main run of prose: first and last content index
+    last: int = -1
+    related_at: int = 0
+    title: str | None = None
+    title_line: int | None = None
+    date_line: int | None = None
+    bio_from: int | None = None
+    result: TextResult | None = None
+
+
+def clean_text(
+    raw: str, now: datetime | None = None, scorer: LineScorer | bool | None = True, explain: bool = False
+) -> TextResult:
+    """Clean a text dump: the article's paragraphs, its metadata, and a reason for every line.
+
+    The rules find the metadata and a first answer for every line; the learned scorer (the
+    shipped one unless `scorer` says otherwise; False: the rules alone) then decides body or not.
+    """
+    from newsarchive.linescore import default_scorer
+
+    page = analyse(raw, now)
+    assert page.result is not None
+    if scorer is True:
+        scorer = default_scorer()
+    if scorer and page.content:
+        scorer.apply(page, explain)
+        page.result.text = "\n\n".join(ln.text for ln in page.content if ln.keep)
+    return page.result
+
+
+def analyse(raw: str, now: datetime | None = None) -> Page:
+    """The rule pass: every line described and given the rules' decision, the metadata found."""
     lines = [Line(n, normalize_line(r), r) for n, r in enumerate(raw.split("\n"), 1)]
     content = [ln for ln in lines if ln.text]
     for ln in lines:
         if not ln.text:
             ln.reason = "blank"
+    page = Page(lines, content)
     if not content:
-        return TextResult(text="", lines=lines)
+        page.result = TextResult(text="", lines=lines)
+        return page
 
     counts: dict[str, int] = {}
     for ln in content:
@@ -369,7 +416,7 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
         # A line the page repeats word for word is a headline or a label, not a paragraph.
         ln.prose = counts[ln.key] == 1 and is_prose(ln.text, stops, ln.words)
     boundaries = {i for i in range(len(content)) if _is_boundary(content, i)}
-    first, last, boundary = _main_span(content, boundaries)
+    first, last, boundary, weights = _main_span(content, boundaries)
     related_at = len(content) if boundary is None else boundary
 
     title, title_line = _find_title(content, first, last, stops)
@@ -440,7 +487,10 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
             ln.keep, ln.reason = True, "short line inside the article (subheading or list item)"
 
     text = "\n\n".join(ln.text for ln in content if ln.keep)
-    return TextResult(
+    page.lang, page.stops, page.counts, page.boundaries, page.weights = lang, stops, counts, boundaries, weights
+    page.first, page.last, page.related_at = first, last, related_at
+    page.title, page.title_line, page.date_line, page.bio_from = title, title_line, date_line, bio_from
+    page.result = TextResult(
         text=text,
         title=title,
         author=author,
@@ -449,6 +499,7 @@ def clean_text(raw: str, now: datetime | None = None) -> TextResult:
         tags=tags,
         lines=lines,
     )
+    return page
 
 
 _BOUNDARY_COST = -60.0
@@ -570,7 +621,7 @@ def _best_run(weights: list[float], lo: int, hi: int) -> tuple[float, int, int]:
     return best
 
 
-def _main_span(content: list[Line], boundaries: set[int]) -> tuple[int, int, int | None]:
+def _main_span(content: list[Line], boundaries: set[int]) -> tuple[int, int, int | None, list[float]]:
     """First and last line of the article body, and the first boundary after it (if any).
 
     The body is the run of lines where prose outweighs furniture the most, so the densest prose
@@ -594,7 +645,7 @@ def _main_span(content: list[Line], boundaries: set[int]) -> tuple[int, int, int
         weights = weights[:damped_from] + [w * 0.3 if w > 0 else w for w in weights[damped_from:]]
     total, first, last = _best_run(weights, 0, len(content))
     if total <= 0:
-        return len(content), -1, None
+        return len(content), -1, None, weights
     changed = True
     while changed:
         changed = False
@@ -608,7 +659,7 @@ def _main_span(content: list[Line], boundaries: set[int]) -> tuple[int, int, int
             if not crossed or _reads_as_article(content, start, end):
                 first, last, total, changed = min(first, start), max(last, end), total + other, True
     after = min((b for b in boundaries if b > last), default=None)
-    return first, last, after
+    return first, last, after, weights
 
 
 # "Tags: ...", "Catégorie : ...", "Par ...": a labelled line is metadata, never the headline.

@@ -616,7 +616,8 @@ def explain(raw: RawInput, now: datetime | None = None) -> list[ExplainedLine]:
     """
     now = now or datetime.now()
     if raw.kind != "html":
-        return [ExplainedLine(ln.n, ln.keep, ln.reason, ln.text) for ln in clean_text(raw.text, now).lines if ln.text]
+        lines = clean_text(raw.text, now, explain=True).lines
+        return [ExplainedLine(ln.n, ln.keep, ln.reason, ln.text) for ln in lines if ln.text]
     from newsarchive.clean_text import is_page_furniture
 
     result = clean_html(raw.text, now)
