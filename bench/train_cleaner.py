@@ -382,6 +382,13 @@ def report(label: str, rows: list[dict[str, Any]], outputs: dict[str, str]) -> N
     )
 
 
+def report_two_passes(rows: list[dict[str, Any]], probs2: dict[int, Any], args: argparse.Namespace) -> None:
+    for threshold in args.thresholds:
+        for low in args.lows or [threshold]:
+            outputs = {r["page"].id: decide(r, probs2[i], threshold, low) for i, r in enumerate(rows)}
+            report(f"two passes, leave-site-out, threshold {threshold} (rules' lines {low})", rows, outputs)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cv", action="store_true", help="leave-site-out figures instead of training")
@@ -426,11 +433,7 @@ def main() -> int:
     if args.reuse:
         import pickle
 
-        probs2 = pickle.loads((CACHE / "probs2.pickle").read_bytes())
-        for threshold in args.thresholds:
-            for low in args.lows or [threshold]:
-                outputs = {r["page"].id: decide(r, probs2[i], threshold, low) for i, r in enumerate(rows)}
-                report(f"two passes, leave-site-out, threshold {threshold} (rules' lines {low})", rows, outputs)
+        report_two_passes(rows, pickle.loads((CACHE / "probs2.pickle").read_bytes()), args)
         return 0
     probs: dict[int, Any] = {}
     probs2: dict[int, Any] = {}
@@ -447,10 +450,7 @@ def main() -> int:
         import pickle
 
         (CACHE / "probs2.pickle").write_bytes(pickle.dumps(probs2))
-        for threshold in args.thresholds:
-            for low in args.lows or [threshold]:
-                outputs = {r["page"].id: decide(r, probs2[i], threshold, low) for i, r in enumerate(rows)}
-                report(f"two passes, leave-site-out, threshold {threshold} (rules' lines {low})", rows, outputs)
+        report_two_passes(rows, probs2, args)
     for threshold in args.thresholds:
         outputs = {r["page"].id: decide(r, probs[i], threshold) for i, r in enumerate(rows)}
         report(f"model, leave-site-out, threshold {threshold}", rows, outputs)

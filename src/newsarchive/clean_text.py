@@ -360,7 +360,6 @@ class Page:
 
     lines: list[Line]
     content: list[Line]  # the lines with text, in order
-    lang: str | None = None
     stops: frozenset[str] = frozenset()
     counts: dict[str, int] = field(default_factory=dict)  # headline key -> lines of the page with it
     boundaries: set[int] = field(default_factory=set)  # related-articles headings (content indexes)
@@ -368,10 +367,7 @@ class Page:
     first: int = 0  # the main run of prose: first and last content index
     last: int = -1
     related_at: int = 0
-    title: str | None = None
     title_line: int | None = None
-    date_line: int | None = None
-    bio_from: int | None = None
     result: TextResult | None = None
 
 
@@ -487,9 +483,8 @@ def analyse(raw: str, now: datetime | None = None) -> Page:
             ln.keep, ln.reason = True, "short line inside the article (subheading or list item)"
 
     text = "\n\n".join(ln.text for ln in content if ln.keep)
-    page.lang, page.stops, page.counts, page.boundaries, page.weights = lang, stops, counts, boundaries, weights
-    page.first, page.last, page.related_at = first, last, related_at
-    page.title, page.title_line, page.date_line, page.bio_from = title, title_line, date_line, bio_from
+    page.stops, page.counts, page.boundaries, page.weights = stops, counts, boundaries, weights
+    page.first, page.last, page.related_at, page.title_line = first, last, related_at, title_line
     page.result = TextResult(
         text=text,
         title=title,

@@ -393,19 +393,20 @@ class LineScorer:
         )
 
     def probabilities(self, rows: list[list[float]]) -> list[float]:
-        first = self.first.probabilities(rows)
-        context = context_features(first)
-        return self.second.probabilities([a + b for a, b in zip(rows, context, strict=True)])
+        return self._passes(rows)[1]
+
+    def _passes(self, rows: list[list[float]]) -> tuple[list[list[float]], list[float]]:
+        """The second pass's rows (the line's features and the first pass around it), and its answer."""
+        context = context_features(self.first.probabilities(rows))
+        second = [a + b for a, b in zip(rows, context, strict=True)]
+        return second, self.second.probabilities(second)
 
     def apply(self, page: Page, explain: bool = False) -> None:
         """Decide body or not for every line the rules do not rule alone, and say why.
 
         With `explain`, the reason also names the features that moved the line's score most.
         """
-        rows = features(page)
-        first = self.first.probabilities(rows)
-        rows2 = [a + b for a, b in zip(rows, context_features(first), strict=True)]
-        probs = self.second.probabilities(rows2)
+        rows2, probs = self._passes(features(page))
         for ln, p, row in zip(page.content, probs, rows2, strict=True):
             if ln.reason.startswith(RULED):
                 continue
