@@ -38,7 +38,7 @@ def _paragraphs(text: str) -> list[str]:
 def one(args: tuple[str, str]) -> dict[str, object]:
     import trafilatura
 
-    from newsarchive.clean_text import clean_text
+    from newsarchive.clean.text import clean_text
     from newsarchive.inputs import decode_bytes
 
     html_path, txt_path = args

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT.parent / "shared" / "bench"
 sys.path.insert(0, str(ROOT / "src"))
 
-from newsarchive.clean_text import clean_text  # noqa: E402
+from newsarchive.clean.text import clean_text  # noqa: E402
 from newsarchive.inputs import read_input  # noqa: E402
 from newsarchive.model import Rejected  # noqa: E402
 from newsarchive.pipeline import process  # noqa: E402

@@ -39,13 +39,13 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 BENCH = SHARED / "bench"
 CACHE = ROOT / "bench" / ".cache" / "train_cleaner"
-# Where the model is written. The package loads src/newsarchive/data/line_model.json when it is
+# Where the model is written. The package loads src/newsarchive/clean/line_model.json when it is
 # there; none ships yet (see docs/cleaning.md: the rules measure better on the dev sets).
 MODEL = CACHE / "line_model.json"
 sys.path.insert(0, str(ROOT / "src"))
 
-from newsarchive.clean_text import analyse, clean_text  # noqa: E402
-from newsarchive.linescore import CONTEXT_FEATURES, FEATURES, RULED, LineScorer, context_features, features  # noqa: E402
+from newsarchive.clean.linescore import CONTEXT_FEATURES, FEATURES, RULED, LineScorer, context_features, features  # noqa: E402
+from newsarchive.clean.text import analyse, clean_text  # noqa: E402
 
 NOW = datetime(2026, 11, 24)
 GOLD_WEIGHT = 4.0  # a hand-labelled line counts as much as this many weakly labelled ones
@@ -121,7 +121,7 @@ def _gold_norm(text: str) -> str:
 def _references(html: str) -> dict[str, str]:
     import trafilatura
 
-    from newsarchive.clean_html import clean_html
+    from newsarchive.clean.html import clean_html
     from newsarchive.inputs import decode_bytes
 
     text = decode_bytes(Path(html).read_bytes(), "html")[0]
@@ -138,7 +138,7 @@ def references(pages: list[PageRef]) -> dict[str, dict[str, str]]:
         (
             trafilatura.__version__
             + "".join(p.id for p in pages)
-            + (ROOT / "src/newsarchive/clean_html.py").read_text()
+            + (ROOT / "src/newsarchive/clean/html.py").read_text()
         ).encode()
     ).hexdigest()[:12]
     path = CACHE / f"references-{key}.json"

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from newsarchive.clean_html import clean_html, html_to_text
+from newsarchive.clean.html import clean_html, html_to_text
 
 from pages import HTML
 

@@ -3,7 +3,7 @@ from datetime import datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsarchive.clean_text import clean_text, is_prose
+from newsarchive.clean.text import clean_text, is_prose
 
 from pages import DUMP, ENGLISH
 

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsarchive.dates import after_published_cue, date_dominated, find_dates, parse_date
+from newsarchive.clean.dates import after_published_cue, date_dominated, find_dates, parse_date
 
 NOW = datetime(2026, 11, 24, 12, 0)
 

@@ -1,4 +1,4 @@
-from newsarchive.language import detect_language
+from newsarchive.clean.language import detect_language
 
 from pages import DUMP, ENGLISH
 

@@ -4,8 +4,7 @@ from datetime import datetime
 
 import pytest
 
-from newsarchive.clean_text import analyse, clean_text
-from newsarchive.linescore import (
+from newsarchive.clean.linescore import (
     CONTEXT_FEATURES,
     FEATURES,
     REASONS,
@@ -16,6 +15,7 @@ from newsarchive.linescore import (
     default_scorer,
     features,
 )
+from newsarchive.clean.text import analyse, clean_text
 
 from pages import DUMP
 

@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from newsarchive.archive import INDEX_BATCH, Archive, compress_raw
-from newsarchive.clean_html import MAX_HTML_DEPTH, HtmlResult, clean_html, html_to_text, html_too_deep
-from newsarchive.clean_text import TextResult, clean_text
+from newsarchive.clean.html import MAX_HTML_DEPTH, HtmlResult, clean_html, html_to_text, html_too_deep
+from newsarchive.clean.language import detect_language
+from newsarchive.clean.text import TextResult, clean_text
 from newsarchive.index import analysed
 from newsarchive.inputs import (
     DEFAULT_MAX_BYTES,
@@ -36,7 +37,6 @@ from newsarchive.inputs import (
     kind_from_name,
     read_input,
 )
-from newsarchive.language import detect_language
 from newsarchive.model import CLEANER_VERSION, OUTCOMES, Article, Rejected
 from newsarchive.textutil import normalize_line
 
@@ -618,7 +618,7 @@ def explain(raw: RawInput, now: datetime | None = None) -> list[ExplainedLine]:
     if raw.kind != "html":
         lines = clean_text(raw.text, now, explain=True).lines
         return [ExplainedLine(ln.n, ln.keep, ln.reason, ln.text) for ln in lines if ln.text]
-    from newsarchive.clean_text import is_page_furniture
+    from newsarchive.clean.text import is_page_furniture
 
     result = clean_html(raw.text, now)
     # The whole visible text (clean_html keeps only the lines around the article for dates).

@@ -28,8 +28,8 @@ def warm() -> None:
     from justext.core import define_stoplist
     from trafilatura import external
 
-    from newsarchive.clean_html import clean_html
-    from newsarchive.language import detect_language
+    from newsarchive.clean.html import clean_html
+    from newsarchive.clean.language import detect_language
 
     result = clean_html(SAMPLE, datetime(2026, 1, 1))
     detect_language(result.text or SAMPLE)

@@ -6,7 +6,7 @@ prose of the page and to the headline, how much of its vocabulary the rest of th
 the rules' verdict) and gives each line a probability of being body text. The model is a small
 forest of boosted trees trained by `bench/train_cleaner.py` on the 665 pages of the date set
 (labels from the HTML of the same pages) and the hand gold of the cleaning sets; it ships as
-`data/line_model.json` and runs on the standard library alone.
+`newsarchive/clean/line_model.json` and runs on the standard library alone.
 
 Features are language-independent: counts, shares and positions, plus the stop words of the
 page's language and the rules' lexicons, which are the per-language part.
@@ -22,10 +22,10 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from newsarchive import clean_text as ct
+from newsarchive.clean import text as ct
 
 if TYPE_CHECKING:
-    from newsarchive.clean_text import Page
+    from newsarchive.clean.text import Page
 
 # The rules' verdicts, by the start of their reason: one feature each.
 REASONS = (
@@ -426,7 +426,7 @@ class LineScorer:
 def default_scorer() -> LineScorer | None:
     """The shipped model, or None when the package has none (the rules alone then decide)."""
     try:
-        raw = resources.files("newsarchive").joinpath("data/line_model.json").read_text(encoding="utf-8")
+        raw = resources.files("newsarchive.clean").joinpath("line_model.json").read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
     return LineScorer.from_dict(json.loads(raw))

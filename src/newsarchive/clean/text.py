@@ -18,11 +18,11 @@ from datetime import datetime
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
-from newsarchive import dates
+from newsarchive.clean import dates
 from newsarchive.textutil import fold, normalize_line
 
 if TYPE_CHECKING:
-    from newsarchive.linescore import LineScorer
+    from newsarchive.clean.linescore import LineScorer
 
 # Lines that are page furniture wherever they stand (matched on the folded, whole line).
 _INTERFACE = [
@@ -379,7 +379,7 @@ def clean_text(
     The rules find the metadata and a first answer for every line; the learned scorer (the
     shipped one unless `scorer` says otherwise; False: the rules alone) then decides body or not.
     """
-    from newsarchive.linescore import default_scorer
+    from newsarchive.clean.linescore import default_scorer
 
     page = analyse(raw, now)
     assert page.result is not None

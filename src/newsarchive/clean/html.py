@@ -14,8 +14,8 @@ from typing import Any
 
 from lxml import etree
 
-from newsarchive import dates
-from newsarchive.clean_text import TextResult, clean_text, is_page_furniture
+from newsarchive.clean import dates
+from newsarchive.clean.text import TextResult, clean_text, is_page_furniture
 from newsarchive.textutil import fold, normalize_line
 
 _BLOCK_TAGS = {
