@@ -11,45 +11,16 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from newsarchive.clean import rules
+
 MIN_YEAR = 1990
 
-MONTHS = {
-    # French, with the abbreviations newspapers use
-    "janvier": 1, "janv": 1, "jan": 1,
-    "fevrier": 2, "février": 2, "fevr": 2, "févr": 2, "fev": 2, "fév": 2,
-    "mars": 3, "mar": 3,
-    "avril": 4, "avr": 4,
-    "mai": 5,
-    "juin": 6,
-    "juillet": 7, "juil": 7,
-    "aout": 8, "août": 8,
-    "septembre": 9, "sept": 9, "sep": 9,
-    "octobre": 10, "oct": 10,
-    "novembre": 11, "nov": 11,
-    "decembre": 12, "décembre": 12, "dec": 12, "déc": 12,
-    # English, common on bilingual and international sites
-    "january": 1, "february": 2, "feb": 2, "march": 3, "april": 4, "apr": 4, "may": 5,
-    "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9,
-    "october": 10, "november": 11, "december": 12,
-    # German ("27. März 2020"), with its usual abbreviations
-    "januar": 1, "jänner": 1, "februar": 2, "märz": 3, "maerz": 3, "mär": 3, "mrz": 3, "juni": 6,
-    "juli": 7, "oktober": 10, "okt": 10, "dezember": 12, "dez": 12,
-    # Spanish, Italian, Portuguese, Dutch: full names only ("4 de marzo de 2024", "4 marzo 2024")
-    "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7,
-    "agosto": 8, "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
-    "gennaio": 1, "febbraio": 2, "aprile": 4, "maggio": 5, "giugno": 6, "luglio": 7,
-    "settembre": 9, "ottobre": 10, "dicembre": 12,
-    "janeiro": 1, "fevereiro": 2, "março": 3, "maio": 5, "junho": 6, "julho": 7, "setembro": 9,
-    "outubro": 10, "dezembro": 12,
-    "januari": 1, "februari": 2, "maart": 3, "mei": 5, "augustus": 8,
-}  # fmt: skip
+MONTHS = rules.months()  # every language module's month names and abbreviations (clean/rules/)
 _MONTH_RE = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
-_DAYS = (
-    r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
-    r"|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonnabend|sonntag)"
-)
+_DAYS = rules.alternation("WEEKDAYS")
 _TIME = (
-    r"(?:\s*(?:à|a|at|um|,|-|–|•|\|)?\s*(?P<hh>[01]?\d|2[0-3])\s*[:hH]\s*(?P<mm>[0-5]\d)\b"
+    r"(?:\s*(?:" + "|".join(rules.fragments("TIME_LINKS")) + r"|,|-|–|•|\|)?\s*"
+    r"(?P<hh>[01]?\d|2[0-3])\s*[:hH]\s*(?P<mm>[0-5]\d)\b"
     r"(?:\s*(?P<ampm>[ap])\.?m\b\.?)?)?"
 )
 
@@ -72,21 +43,22 @@ _PATTERNS = [
     re.compile(rf"\b(?P<d>\d{{1,2}})[/.](?P<m>\d{{1,2}})[/.](?P<y>\d{{4}}(?!\d)|\d{{2}}\b){_TIME}"),
 ]
 
-_CUE_WORDS = (
-    r"(?:publié|publiée|publie|mis en ligne|mise en ligne|date de publication|paru|parution|créé|créée"
-    r"|posted|published|date|veröffentlicht|erschienen|erstellt|datum|publicado|publicada|pubblicato|gepubliceerd)"
-)
+_CUE_WORDS = rules.alternation("PUBLISHED_CUES")
 # "Publié le", "Published on", "Veröffentlicht am", "Publicado el", "Pubblicato il", "Gepubliceerd op"
-_CUE_LINK = r"(?:le|on|am|el|il|em|op)"
+_CUE_LINK = rules.alternation("CUE_LINKS")
 PUBLISHED_CUE = re.compile(rf"^\W*{_CUE_WORDS}(?:\s+(?:{_CUE_LINK}|:))?\s*:?", re.IGNORECASE)
+_NOT_BEFORE = "".join(f"(?<!{word} )" for word in rules.fragments("NOT_BEFORE_CUE"))
 # The same cue inside a short line: "Recueilli par X. Publié le 02/11/2023 à 14h49".
-_CUE_INSIDE = re.compile(rf"(?:^|[\s.|•,;–—-])(?<!initialement ){_CUE_WORDS}(?:\s+{_CUE_LINK})?\s*:?\s*", re.IGNORECASE)
-BYLINE = re.compile(r"^(?:[^|•]{0,40}[|•]\s*)?(?:(?:written|posted)\s+)?(?:par|by|von)\s+\S", re.IGNORECASE)
-UPDATED_CUE = re.compile(
-    r"\b(?:mis à jour|mise à jour|màj|maj|modifié|actualisé|updated|last modified|aktualisiert|geändert|"
-    r"actualizado|atualizado|aggiornato|bijgewerkt|print date|druckdatum|date d'impression|imprimé le)\b",
+_CUE_INSIDE = re.compile(rf"(?:^|[\s.|•,;–—-]){_NOT_BEFORE}{_CUE_WORDS}(?:\s+{_CUE_LINK})?\s*:?\s*", re.IGNORECASE)
+BYLINE = re.compile(
+    r"^(?:[^|•]{0,40}[|•]\s*)?(?:"
+    + rules.alternation("BYLINE_PREFIXES")
+    + r"\s+)?"
+    + rules.alternation("BYLINE_WORDS")
+    + r"\s+\S",
     re.IGNORECASE,
 )
+UPDATED_CUE = re.compile(r"\b" + rules.alternation("UPDATED_CUES") + r"\b", re.IGNORECASE)
 
 
 _DIGIT = re.compile(r"\d")
@@ -94,11 +66,7 @@ _WEEKDAY = re.compile(_DAYS, re.IGNORECASE)
 
 
 # Labels of dates that are not when the article was published: events, releases, deadlines.
-NOT_PUBLICATION = re.compile(
-    r"^\W*(?:termin|veranstaltung|event|release|sortie|rendez-vous|concert|match|spectacle|exposition|"
-    r"[ée]v[éè]nement|deadline|date limite|[ée]ch[ée]ance|inscriptions?|version|copyright|©)\b",
-    re.IGNORECASE,
-)
+NOT_PUBLICATION = re.compile(r"^\W*" + rules.alternation("NOT_PUBLICATION") + r"\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 from lxml import etree
 
-from newsarchive.clean import dates
+from newsarchive.clean import dates, rules
 from newsarchive.clean.text import TextResult, clean_text, is_page_furniture
 from newsarchive.textutil import fold, normalize_line
 
@@ -125,10 +125,13 @@ def _clean(value: Any) -> str | None:
     return text or None
 
 
+_AUTHOR_PREFIX = re.compile(r"^" + rules.alternation("AUTHOR_PREFIXES") + r"\s+", re.IGNORECASE)
+
+
 def _author(value: Any) -> str | None:
     text = _clean(value)
     if text:
-        text = re.sub(r"^(?:par|by)\s+", "", text, flags=re.IGNORECASE).strip() or None
+        text = _AUTHOR_PREFIX.sub("", text).strip() or None
     return text
 
 

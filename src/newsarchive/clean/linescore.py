@@ -22,6 +22,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from newsarchive.clean import rules
 from newsarchive.clean import text as ct
 
 if TYPE_CHECKING:
@@ -54,14 +55,8 @@ RULED = ("publication date", "headline", "date line", "byline", "hashtags", "no 
 
 # Notices written in sentences that are not the article: consent, data protection, legal, the
 # newsletter pitch. Stems, matched on folded text; the languages of the date set.
-_NOTICE = re.compile(
-    r"\b(?:cookies?|consent\w*|rgpd|gdpr|dsgvo|cnil|datenschutz\w*|privacy|confidentialite|"
-    r"donnees personnelles|personal data|personenbezogen\w*|traceurs?|tracking|partenaires|partners?|"
-    r"mentions legales|impressum|cgu|cgv|conditions (?:generales|d'utilisation)|terms of (?:use|service)|"
-    r"nutzungsbedingungen|droits reserves|rights reserved|rechte vorbehalten|copyright|"
-    r"newsletters?|abonn\w+|subscri\w+|abonnier\w*|inscri\w+|anmeld\w+|registrier\w*|"
-    r"publicite|advertis\w+|werbung|navigateur|browser|javascript)\b"
-)
+_NOTICE = re.compile(r"\b" + rules.alternation("NOTICE") + r"\b")
+
 _DIGIT = re.compile(r"\d")
 _SEPARATORS = re.compile(r"[|•·»›/>]")
 

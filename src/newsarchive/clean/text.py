@@ -18,159 +18,33 @@ from datetime import datetime
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
-from newsarchive.clean import dates
+from newsarchive.clean import dates, rules
 from newsarchive.textutil import fold, normalize_line
 
 if TYPE_CHECKING:
     from newsarchive.clean.linescore import LineScorer
 
 # Lines that are page furniture wherever they stand (matched on the folded, whole line).
-_INTERFACE = [
-    r"laisser un commentaire",
-    r"laissez un commentaire",
-    r"(\d+ )?commentaires?( \(\d+\))?",
-    r"votre adresse (e-?mail|de messagerie) ne sera pas publiee.*",
-    r"les champs obligatoires.*",
-    r"source link",
-    r"source ?:? ?lien",
-    r"lire la suite",
-    r"lire plus",
-    r"en savoir plus",
-    r"partager( (sur|cet article|l'article).*)?",
-    r"partagez( cet article)?",
-    r"imprimer",
-    r"envoyer( par (e-?mail|mail))?",
-    r"copier le lien",
-    r"facebook|twitter|linkedin|whatsapp|x|"
-    r"pinterest|telegram|reddit|e-?mail|email|mail|flipboard|messenger",
-    r"abonnez-vous.*",
-    r"s'abonner.*",
-    r"newsletter.*",
-    r"inscrivez-vous.*",
-    r"je m'abonne.*",
-    r"se connecter",
-    r"connexion",
-    r"s'inscrire",
-    r"mon compte",
-    r"deconnexion",
-    r"menu",
-    r"accueil",
-    r"rechercher.*",
-    r"recherche",
-    r"fermer",
-    r"retour( en haut.*)?",
-    r"suivez-nous.*",
-    r"suivre",
-    r"publicite",
-    r"sponsorise",
-    r"contenu sponsorise",
-    r"tous droits reserves.*",
-    r"© .*",
-    r"mentions legales",
-    r"politique de confidentialite",
-    r"gestion des cookies",
-    r"(nous )?utilisons des cookies.*",
-    r"accepter( et fermer| tout)?",
-    r"refuser( tout)?",
-    r"parametrer les cookies",
-    r"tags?",
-    r"mots-?cles",
-    r"etiquettes",
-    r"\d+ min(utes?)? de lecture.*",
-    r"temps de lecture.*",
-    r"lecture \d+ min",
-    r"publie le ?:?",
-    r"telecharger\b.*",
-    r"imprimer\b.*",
-    r"ecouter\b.*",
-    r"s'inscrire\b.*",
-    r"lire la video",
-    r"votre (?:nom|prenom|adresse|e-?mail|email|commentaire|message|pseudo|site)(?: e-?mail| web)?\W*(?:\(.*\))?",
-    r"(?:nom|prenom|e-?mail|email|site web|commentaire|message|pseudo)\s*[*:]?(?: \(obligatoire\))?",
-    r"(?:mot de passe|identifiant)(?: oublie)?\s*\??",
-    r"mis a jour le ?:?",
-    r"par",
-    r"auteur ?:?",
-    r"redaction",
-    r"(?:credits? )?(?:photo|image|illustration|video)s?(?: d'illustration)? ?:.*",
-    r"\(?(?:photo|credit) .*\)",
-    r"article",
-    r"video",
-    r"photo",
-    r"audio",
-    r"podcast",
-    r"live",
-    r"direct",
-    r"plus",
-    r"moins",
-    r"voir plus",
-    r"voir tout",
-    r"afficher plus",
-    r"charger plus",
-    r"precedent",
-    r"suivant",
-    r"article precedent.*",
-    r"article suivant.*",
-    r"repondre",
-    r"signaler",
-    r"j'aime",
-    r"fr",
-    r"en",
-    r"de",
-    r"es",
-    r"it",
-    r"lire aussi.*",
-    r"a lire aussi.*",
-    r"lire egalement.*",
-    r"a voir aussi.*",
-    r"sur le meme sujet",
-    r"dans la meme rubrique",
-    r"vous aimerez aussi.*",
-]
-_INTERFACE_RE = re.compile(r"^(?:" + "|".join(_INTERFACE) + r")\W*$")
-
+_INTERFACE_RE = re.compile(r"^" + rules.alternation("INTERFACE") + r"\W*$")
 # Headings that open a block of links to other articles: what follows is not this article.
-_RELATED = re.compile(
-    r"^\W*(?:a lire (?:aussi|egalement|ensuite)|lire aussi|a voir aussi|voir aussi|"
-    r"articles? (?:lies|similaires|recommandes|populaires|recents)|recommandes? pour vous|"
-    r"nos dernieres actus?|derni(?:er|ere)s? (?:actus?|actualites|infos|articles?|nouvelles|videos|publications)|"
-    r"(?:nos lecteurs ont |ils ont )?lu aussi|ceux qui ont lu|complements d'info|"
-    r"(?:les )?plus lus|les plus partages|tendances?|sur le meme (?:sujet|theme)|"
-    r"dans la meme rubrique|vous aimerez (?:aussi|egalement)|a ne pas (?:rater|manquer)|"
-    r"nos guides?(?: pratiques?)?|d'autres articles|en continu|related (?:posts|articles)|"
-    r"read more|you may also like|commentaires|laisser un commentaire|pour approfondir|a suivre|"
-    r"a decouvrir|a decouvrir aussi|articles? correspondants?|voir (?:d'autres|plus d'|tous les) articles|"
-    r"sur le meme sujet|dans la meme categorie|vos (?:reactions|commentaires)|reagissez|reagir|"
-    r"ajouter un commentaire|ecrire un commentaire|commenter cet article|qui etes-vous|"
-    r"\d+ (?:commentaires?|reactions?)|les plus (?:consultes|commentes|populaires)|populaires?|"
-    r"a la une|dernieres? minutes?|les dernieres diffusions|a ecouter aussi|a voir egalement|"
-    r"pour aller plus loin|sur le meme theme|nos (?:articles|dossiers)|dossiers?)\b",
-)
+_RELATED = re.compile(r"^\W*" + rules.alternation("RELATED") + r"\b")
 # A photo caption or credit line: "Roman Prymula, photo: ...", "Crédits : AFP", "© Getty".
 _CAPTION = re.compile(
-    r"(?:^|[\s,.(•|-])(?:photos?|credits?(?: photo)?|illustration|image|source photo)\s*:|©|"
-    r"/\s*(?:afp|reuters|ap|getty|maxppp|sipa|abaca|ctk|epa|hans lucas)\b|\b(?:getty images|afp photo)\b"
-)
+    r"(?:^|[\s,.(•|-])" + rules.alternation("CAPTION") + r"\s*:|©|/\s*" + rules.alternation("CAPTION_AGENCIES")
+    + r"\b|\b" + rules.alternation("CAPTION_SIGNS") + r"\b"
+)  # fmt: skip
 # A call to action addressed to the reader: subscribe, log in, accept, download, share.
-_CTA = re.compile(
-    r"\b(?:newsletters?|inscri(?:vez|re|ption|vant|t)|abonn(?:ez|ement|ements|e|er|es|es-vous)|s'identifier|"
-    r"identifiez-vous|connectez-vous|se connecter|conditions generales|donnees personnelles|cookies?|"
-    r"essai gratuit|sans engagement|offre (?:speciale|limitee|decouverte|d'essai)|\d+(?:[.,]\d+)? ?€ ?(?:/|par) ?mois|"
-    r"telecharge[rz]|cliquez|partagez|reagissez|commentez|votre avis|vos avis|articles? gratuits?|"
-    r"adresse e-?mail|mot de passe|identifiants?|veuillez|renseignez)\b"
-)
-_PREV_NEXT = re.compile(r"^\W*(?:article |billet |post )?(?:precedent|suivant|previous|next)\b")
-_READER = re.compile(r"\b(?:vous|votre|vos)\b|^(?:\w+ez)\b|€")
+_CTA = re.compile(r"\b" + rules.alternation("CTA") + r"\b")
+_PREV_NEXT = re.compile(r"^\W*" + rules.alternation("PREV_NEXT_PREFIX") + "?" + rules.alternation("PREV_NEXT") + r"\b")
+_READER = re.compile("|".join(rules.fragments("READER")))
 _SENTENCE_END = re.compile(r"[.!?…»”\"')\]:;]\s*$")
 _ELLIPSIS_END = re.compile(r"(?:\.\.\.|…)\s*$")
 _WORDS = re.compile(r"[^\W\d_][\w'’-]*")  # a word starts with a letter
 _URL = re.compile(r"https?://|www\.", re.IGNORECASE)
 _HASHTAGS = re.compile(r"#([\w-]+)")
-_AUTHOR_CUE = re.compile(
-    r"^(?:par|by|auteur|auteure|autrice|author|ecrit par|redige par|signe)(?:\s*:\s*|\s+)(?P<name>.+)$",
-    re.IGNORECASE,
-)
-_FIRST_PERSON = re.compile(r"\b(?:je suis|j'ai|je m'appelle|je travaille|j'ecris|passionnee? par)\b")
+_AUTHOR_CUE = re.compile(r"^" + rules.alternation("AUTHOR_CUES") + r"(?:\s*:\s*|\s+)(?P<name>.+)$", re.IGNORECASE)
+_AUTHOR_END = re.compile(r"\s+(?:[-|•,]|" + "|".join(rules.fragments("AUTHOR_END")) + r")\s*")
+_FIRST_PERSON = re.compile(r"\b" + rules.alternation("FIRST_PERSON") + r"\b")
 
 
 # jusText (installed with trafilatura) ships stop-word lists named by language.
@@ -658,7 +532,7 @@ def _main_span(content: list[Line], boundaries: set[int]) -> tuple[int, int, int
 
 
 # "Tags: ...", "Catégorie : ...", "Par ...": a labelled line is metadata, never the headline.
-_LABELLED = re.compile(r"^(?:tags?|mots-?cles|categories?|rubriques?|sujets?|themes?|keywords|par|by|source)\s*:")
+_LABELLED = re.compile(r"^" + rules.alternation("LABELS") + r"\s*:")
 
 
 def _find_title(
@@ -741,7 +615,7 @@ def _find_author(content: list[Line], first: int, bio_from: int | None) -> str |
     for ln in content:
         m = _AUTHOR_CUE.match(ln.text)
         if m and ln.nwords <= 8:
-            name = re.split(r"\s+(?:[-|•,]|le |publié|mis à jour)\s*", m.group("name"), maxsplit=1)[0]
+            name = _AUTHOR_END.split(m.group("name"), maxsplit=1)[0]
             name = name.strip(" :-|•")
             if name and len(_words(name)) <= 5:
                 return name
@@ -750,11 +624,14 @@ def _find_author(content: list[Line], first: int, bio_from: int | None) -> str |
     return None
 
 
+_TAG_LABEL = re.compile(r"^" + rules.alternation("TAG_LABELS") + r"\s*:?\s*")
+
+
 def _find_tags(content: list[Line]) -> list[str]:
     tags: list[str] = []
     for i, ln in enumerate(content):
         folded = ln.folded
-        label = re.match(r"^(?:tags?|mots-?cles|etiquettes|sujets?)\s*:?\s*", folded)
+        label = _TAG_LABEL.match(folded)
         if not label:
             continue
         rest = ln.text[label.end() :].strip()
