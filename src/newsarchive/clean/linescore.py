@@ -51,7 +51,7 @@ REASONS = (
     "short line inside",
 )
 # Lines the rules decide alone: metadata the cleaner reads itself (never body text).
-RULED = ("publication date", "headline", "date line", "byline", "hashtags", "no words")
+RULED = ("publication date", "headline", "date line", "byline", "hashtags", "no words", "a name alone")
 
 # Notices written in sentences that are not the article: consent, data protection, legal, the
 # newsletter pitch. Stems, matched on folded text; the languages of the date set.
@@ -137,6 +137,8 @@ def features(page: Page) -> list[list[float]]:
     """One row of FEATURES per line with text, in order."""
     content, stops = page.content, page.stops
     n = len(content)
+    if not n:
+        return []
     prose = [1.0 if ln.prose else 0.0 for ln in content]
     words = [float(ln.nwords) for ln in content]
     prose_prefix = _prefix(prose)
@@ -392,6 +394,8 @@ class LineScorer:
 
     def _passes(self, rows: list[list[float]]) -> tuple[list[list[float]], list[float]]:
         """The second pass's rows (the line's features and the first pass around it), and its answer."""
+        if not rows:
+            return [], []
         context = context_features(self.first.probabilities(rows))
         second = [a + b for a, b in zip(rows, context, strict=True)]
         return second, self.second.probabilities(second)
