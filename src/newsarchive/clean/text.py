@@ -98,15 +98,15 @@ def page_language(lines: list[str]) -> str | None:
     index = _stop_index()
     votes: dict[str, float] = {}
     words = _WORDS.findall(" ".join(heapq.nlargest(8, lines, key=len)))[:250]
-    for word in words:
-        langs = index.get(_fold_word(word))
-        if langs:
-            for lang in langs:
-                votes[lang] = votes.get(lang, 0.0) + 1.0 / len(langs)
+    found = [langs for langs in (index.get(_word_forms(word)[0]) for word in words) if langs]
+    for langs in found:
+        share = 1.0 / len(langs)
+        for lang in langs:
+            votes[lang] = votes.get(lang, 0.0) + share
     best = max(votes, key=lambda lang: (votes[lang], lang == "fr"), default=None)
     if best is None:
         return None
-    covered = sum(1 for word in words if best in index.get(_fold_word(word), ()))
+    covered = sum(1 for langs in found if best in langs)
     if covered < 0.1 * len(words):
         return None  # a script or language none of the lists covers: count no stop words
     return best
