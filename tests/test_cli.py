@@ -250,3 +250,20 @@ def test_search_options(ingested: Path) -> None:
     assert 6 not in [h["id"] for h in similar]
     missing = CliRunner().invoke(cli, ["search"])
     assert missing.exit_code == 2 and "give a QUERY" in missing.stderr
+
+
+def test_search_takes_queries_as_people_type_them(ingested: Path) -> None:
+    plain = invoke("search", "vendanges").stdout
+    assert plain.startswith("7\t2024-08-28\tVendanges précoces")
+    assert invoke("search", "-Lyon vendanges").stdout == plain  # a query may start with -word
+    assert invoke("search", "-Lyon", "vendanges").stdout == plain  # and need not be quoted
+    assert invoke("search", "vendanges", "-Lyon", "--count").stdout == "1\n"
+    assert invoke("search", "vendanges", "-Bordelais", "--count").stdout == "0\n"
+    assert invoke("search", "vendanges NOT Bordelais", "--count").stdout == "0\n"
+    assert invoke("search", "--count", "vendanges AND Bordelais").stdout == "1\n"
+    assert invoke("search", "oenologues", "--count").stdout == invoke("search", "œnologues", "--count").stdout == "1\n"
+    mixed = CliRunner().invoke(cli, ["search", "marché", "--similar", "6"])
+    assert mixed.exit_code == 2
+    assert mixed.stderr.endswith("Error: give either a QUERY or --similar ID, not both.\n")
+    typo = CliRunner().invoke(cli, ["search", "--limt", "3", "vendanges"])
+    assert typo.exit_code == 2 and "No such option '--limt'" in typo.stderr

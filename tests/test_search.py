@@ -55,6 +55,12 @@ def test_analysis_is_french() -> None:
         ('"artificielle intelligence"', []),  # order matters in a phrase
         ("sécurité -élections", [3]),  # exclusion
         ("vélo OR marché", [2, 3]),
+        ("sécurité NOT élections", [3]),  # NOT in capitals: an operator
+        ('sécurité NOT "élections européennes"', [3]),
+        ("sécurité AND routière", [3]),  # AND: the default, said aloud
+        ("vélo AND Lyon", [2]),
+        ("AND", []),  # alone, or last: the word itself
+        ("sécurité not", []),  # in lower case: a word
         ("sécur*", [1, 3]),  # prefix
         ("élect*", [1]),
         ("title:sécurité", [1]),  # the title only
@@ -64,6 +70,18 @@ def test_analysis_is_french() -> None:
 )
 def test_search_finds_what_a_french_reader_expects(archive: Archive, query: str, expected: list[int]) -> None:
     assert ids(archive.search(query)) == expected
+
+
+def test_ligatures_are_written_out_on_both_sides(tmp_path: Path) -> None:
+    archive = Archive(tmp_path / "a.db")
+    text = "Au cœur des vignes, les œnologues parlent de la main-d’œuvre et d’ex æquo."
+    archive.save_article(
+        Article(path="/in/1.txt", title="Vendanges", text=text, lang="fr", kind="txt"), "h", "s", b"r", "t"
+    )
+    for query in ("coeur", "cœur", "oenologues", "œnologue", "main-d'oeuvre", "aequo", "OEUVRE"):
+        assert ids(archive.search(query)) == [1], query
+    assert f"{START}cœur{END}" in archive.search("coeur")[0]["snippet"]
+    assert f"{START}œnologues{END}" in archive.search("oenologue*")[0]["snippet"]
 
 
 def test_ranking_title_first_and_sorting(archive: Archive) -> None:
@@ -208,8 +226,8 @@ def test_a_folder_that_is_not_an_index_is_left_alone(tmp_path: Path) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.text(alphabet=st.sampled_from("aeéèêçcoôœbnuitsBANÉÇ _-'’.ﬁ\u0130"), max_size=60),
-    st.lists(st.sampled_from(["ban", "nuit", "ce", "eco", "s", "ete"]), min_size=1, max_size=3),
+    st.text(alphabet=st.sampled_from("aeéèêçcoôœæøbnuitsBANÉÇŒ _-'’.ﬁ\u0130"), max_size=60),
+    st.lists(st.sampled_from(["ban", "nuit", "ce", "eco", "s", "ete", "coe", "oeu", "bae"]), min_size=1, max_size=3),
 )
 def test_fast_snippet_matching_finds_what_the_regular_expression_finds(text: str, wanted: list[str]) -> None:
     from newsarchive.snippets import _candidates, _folded_bytes, _starts

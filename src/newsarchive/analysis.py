@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from newsarchive.textutil import fold
 
-ANALYZER_VERSION = 1  # bump when tokens change: the search index is then rebuilt
+ANALYZER_VERSION = 2  # bump when tokens change: the search index is then rebuilt (2: œ, æ written out)
 
 # The Snowball French stop list (the one Lucene's French analyzer uses), folded.
 STOP_WORDS = frozenset(

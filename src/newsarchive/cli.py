@@ -41,6 +41,39 @@ DEFAULT_DB = "archive.db"
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+class QueryCommand(click.Command):
+    """A command whose query words may start with "-": `search -Lyon vendanges` excludes Lyon.
+
+    A word that is not one of the command's options goes to the query, whatever it starts with;
+    an unknown `--long-option` is still an error (no query word starts with two dashes).
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value: dict[str, bool] = {}
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                for name in [*param.opts, *param.secondary_opts]:
+                    takes_value[name] = not (param.is_flag or param.count)
+        options: list[str] = []
+        words: list[str] = []
+        rest = iter(args)
+        for arg in rest:
+            if arg == "--":
+                words.extend(rest)
+                break
+            name = arg.split("=", 1)[0]
+            if name in takes_value:
+                options.append(arg)
+                if takes_value[name] and "=" not in arg:
+                    value = next(rest, None)
+                    options.extend([] if value is None else [value])
+            elif arg.startswith("--"):
+                options.append(arg)  # an unknown long option: click says so
+            else:
+                words.append(arg)
+        return super().parse_args(ctx, [*options, "--", *words] if words else options)
+
+
 def stderr_console() -> Console:
     return Console(stderr=True, highlight=False)
 
@@ -302,9 +335,9 @@ def list_command(
 
 
 # ------------------------------------------------------------------ search
-@cli.command(context_settings=CONTEXT)
+@cli.command(cls=QueryCommand, context_settings=CONTEXT)
 @version_option
-@click.argument("query", required=False)
+@click.argument("query_words", nargs=-1, metavar="QUERY")
 @db_option
 @filter_options
 @click.option("--author", metavar="NAME", help="Only articles whose author contains NAME.")
@@ -318,7 +351,7 @@ def list_command(
 @json_option
 @errors_handled
 def search(
-    query: str | None,
+    query_words: tuple[str, ...],
     db_path: str,
     since: str | None,
     until: str | None,
@@ -343,11 +376,14 @@ def search(
         words            all must match
         "a phrase"       these words, in this order
         a OR b           either one
-        -word            exclude articles with this word (or -"a phrase")
+        a AND b          both (the default: AND may be left out)
+        -word            exclude articles with this word (or -"a phrase"; NOT word too)
         prefix*          words starting with prefix
         title:word       in the title only (title:"a phrase" too)
         author:name      articles whose author contains name
-    Anything else is searched literally: no query is a syntax error.
+    OR, AND and NOT are operators in capitals only: quote them ("NOT") or write them in lower
+    case to search for the words. Anything else is searched literally: no query is a syntax
+    error. A query may start with -word, and need not be quoted: search -Lyon vendanges.
 
     \b
     Example:
@@ -355,6 +391,9 @@ def search(
         newsarchive search 'vélo OR trottinette' --count
         newsarchive search --similar 42
     """
+    query: str | None = " ".join(query_words) or None
+    if similar is not None and query:
+        raise click.UsageError("give either a QUERY or --similar ID, not both.")
     filters = make_filters(since, until, lang, site)
     if author:
         name = " ".join(author.replace('"', " ").split())  # the name goes inside quotes in the query

@@ -3,11 +3,13 @@
     words            all must match (stemmed: "régulation" finds "réguler")
     "a phrase"       these words in this order
     a OR b           either
-    -word, -"a b"    exclude
+    a AND b          both (the default: AND may be left out)
+    -word, -"a b"    exclude (NOT word, NOT "a b" too)
     prefix*          words starting with "prefix" (accents ignored, not stemmed)
     title:word       in the title only (title:"a phrase" too)
     author:name      articles whose author contains "name"
 
+OR, AND and NOT are operators in capitals only; quoted ("NOT") or in lower case they are words.
 Anything else is searched literally. The parse yields terms (lists of analysed words), never a
 query string for another parser, so no user string can produce a syntax error downstream or
 reach SQL unbound.
@@ -55,13 +57,23 @@ def parse(text: str) -> Query:
     highlight: set[str] = set()
     prefixes: set[str] = set()
     authors: list[str] = []
-    pending_or = False
-    for match in _TOKEN.finditer(text):
+    pending_or = pending_not = False
+    tokens = list(_TOKEN.finditer(text))
+    for n, match in enumerate(tokens, 1):
         minus, column, phrase, word = match.groups()
         raw = phrase if phrase is not None else word
-        if phrase is None and word == "OR" and not minus and not column:
+        # An operator needs something after it: a query that ends with "AND" searches for it.
+        operator = word if phrase is None and not minus and not column and n < len(tokens) else None
+        if operator == "OR":
             pending_or = bool(clauses)
             continue
+        if operator == "AND":
+            pending_or = False
+            continue
+        if operator == "NOT":
+            pending_not, pending_or = True, False
+            continue
+        negated, pending_not = bool(minus) or pending_not, False
         if column and column.lower() == "author":
             name = raw.strip()
             if name:
@@ -85,7 +97,7 @@ def parse(text: str) -> Query:
                 highlight.update(found)
         if term is None:
             continue
-        if minus:
+        if negated:
             excluded.append(term)
             continue
         if pending_or and clauses:

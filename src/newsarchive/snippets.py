@@ -18,8 +18,11 @@ WIDTH = 220  # characters in a snippet, about 30 words
 SCAN_CHARS = 20_000  # where to look for matches in a long article
 
 _ACCENTED = {
-    "a": "aàâäáãå", "c": "cç", "e": "eéèêë", "i": "iîïíì", "o": "oôöóòõ", "u": "uùûüú", "y": "yÿý", "n": "nñ",
+    "a": "aàâäáãå", "c": "cç", "e": "eéèêë", "i": "iîïíì", "o": "oôöóòõø", "u": "uùûüú", "y": "yÿý", "n": "nñ",
 }  # fmt: skip
+# Index terms are folded with the ligatures written out ("cœur" is "coeur"): a term's "oe" may
+# stand for one letter of the text.
+_LIGATURES = {"oe": "œ", "ae": "æ"}
 
 
 def _cp1252_fold_table() -> bytes:
@@ -33,6 +36,7 @@ def _cp1252_fold_table() -> bytes:
         base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)).lower()
         if len(base) == 1 and base.isascii():
             table[byte] = ord(base)
+    table[ord("ø".encode("cp1252"))] = ord("o")
     return bytes(table)
 
 
@@ -56,12 +60,14 @@ def _starts(text: str, folded: bytes, wanted: tuple[str, ...]) -> list[int]:
     """Where a word of `text` begins with one of `wanted` (bytes.find, then a boundary test)."""
     found = set()
     for term in wanted:
-        needle = term.encode("cp1252", errors="replace")
-        pos = folded.find(needle)
-        while pos != -1:
-            if pos == 0 or not (text[pos - 1].isalnum() or text[pos - 1] == "_"):
-                found.add(pos)
-            pos = folded.find(needle, pos + 1)
+        spellings = {term, *(term.replace(pair, letter) for pair, letter in _LIGATURES.items() if pair in term)}
+        for spelling in spellings:
+            needle = spelling.encode("cp1252", errors="replace")
+            pos = folded.find(needle)
+            while pos != -1:
+                if pos == 0 or not (text[pos - 1].isalnum() or text[pos - 1] == "_"):
+                    found.add(pos)
+                pos = folded.find(needle, pos + 1)
     return sorted(found)
 
 
@@ -70,7 +76,17 @@ def _candidates(terms: tuple[str, ...]) -> re.Pattern[str]:
     """Words that may stem to one of `terms`: they start with its letters, accents aside."""
     alternatives = []
     for term in terms:
-        alternatives.append("".join(f"[{_ACCENTED[c]}]" if c in _ACCENTED else re.escape(c) for c in term))
+        parts, i = [], 0
+        while i < len(term):
+            pair = term[i : i + 2]
+            if pair in _LIGATURES:
+                parts.append(f"(?:{pair}|{_LIGATURES[pair]})")
+                i += 2
+                continue
+            c = term[i]
+            parts.append(f"[{_ACCENTED[c]}]" if c in _ACCENTED else re.escape(c))
+            i += 1
+        alternatives.append("".join(parts))
     return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")\w*", re.IGNORECASE)
 
 
