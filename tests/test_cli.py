@@ -72,7 +72,7 @@ def test_ingest_summary_and_bad_inputs(tmp_path: Path) -> None:
     (bad / "empty.txt").write_bytes(b"")
     (bad / "photo.html").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
     result = CliRunner().invoke(cli, ["ingest", str(bad), str(tmp_path / "nowhere")])
-    assert result.exit_code == 1  # something failed: the missing path
+    assert result.exit_code == 126  # something failed (the missing path) and nothing could be ingested
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output
     err = result.stderr
@@ -267,3 +267,21 @@ def test_search_takes_queries_as_people_type_them(ingested: Path) -> None:
     assert mixed.stderr.endswith("Error: give either a QUERY or --similar ID, not both.\n")
     typo = CliRunner().invoke(cli, ["search", "--limt", "3", "vendanges"])
     assert typo.exit_code == 2 and "No such option '--limt'" in typo.stderr
+
+
+def test_ingest_exit_status_quiet_failures_and_sizes_as_written(folder: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    partial = CliRunner().invoke(cli, ["ingest", str(folder), str(missing), "-q"])
+    assert partial.exit_code == 1  # some files failed, the others are stored
+    assert partial.stderr == f"failed: {missing}: no such file or folder\n"  # -q hides all but failures
+    assert partial.stdout == ""
+    big = tmp_path / "big"
+    big.mkdir()
+    (big / "long.txt").write_text("Un paragraphe assez long pour dépasser la limite. " * 100, encoding="utf-8")
+    skipped = CliRunner().invoke(cli, ["ingest", str(big), "--max-size", "3KB", "--db", str(tmp_path / "b.db")])
+    assert skipped.exit_code == 0  # a skipped file is not a failure
+    assert f"skipped: {big / 'long.txt'}: larger than the 3 KB limit (see --max-size)\n" in skipped.stderr
+    quiet = CliRunner().invoke(cli, ["ingest", str(big), "--max-size", "3KB", "--db", str(tmp_path / "b.db"), "-q"])
+    assert (quiet.exit_code, quiet.stderr) == (0, "")
+    only_failures = CliRunner().invoke(cli, ["ingest", str(missing), str(big / "nope.txt"), "-q"])
+    assert only_failures.exit_code == 1  # no path exists: one "Error: nothing to ingest" sentence, before any file

@@ -38,6 +38,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 for _name in ("trafilatura", "htmldate", "courlan", "charset_normalizer"):
     logging.getLogger(_name).setLevel(logging.CRITICAL)
 DEFAULT_DB = "archive.db"
+NOTHING_INGESTED = 126  # every file failed: trafilatura's CLI exits 126 there too (1: some failed)
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
@@ -202,7 +203,7 @@ def cli() -> None:
     help="Processes that clean files (default: one per usable core).",
 )
 @json_option
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary table.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar, no summary table, no skipped lines: failures only.")
 @errors_handled
 def ingest(
     paths: tuple[str, ...],
@@ -222,6 +223,9 @@ def ingest(
     by their content, and .gz files are read transparently. Each file ends up new, updated,
     unchanged, duplicate, skipped or failed; the reasons are printed at the end and kept in the
     archive. Running the same command again only reads what changed.
+
+    Exit status: 0 when no file failed (skipped files are not failures), 1 when some failed,
+    126 when every file failed, 130 when interrupted.
 
     \b
     Example:
@@ -257,7 +261,7 @@ def ingest(
         if report_file:
             report_file.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
             report_file.flush()
-        if result.outcome in ("skipped", "failed") and not quiet:
+        if result.outcome == "failed" or (result.outcome == "skipped" and not quiet):
             progress.console.print(
                 f"{result.outcome}: {render.visible_controls(result.path)}: {render.safe(result.reason)}",
                 markup=False,
@@ -289,7 +293,8 @@ def ingest(
     elif not quiet:
         err.print(render.summary_table(counts, summary.reasons))
     if counts["failed"]:
-        raise click.exceptions.Exit(1)
+        settled = sum(counts[outcome] for outcome in ("new", "updated", "unchanged", "duplicate"))
+        raise click.exceptions.Exit(1 if settled else NOTHING_INGESTED)
 
 
 # ------------------------------------------------------------------ list

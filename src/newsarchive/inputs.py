@@ -239,7 +239,7 @@ def read_input(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> RawInput:
     except OSError as exc:
         raise Rejected(f"cannot read the file: {exc.strerror or exc}", "failed") from None
     if len(data) > max_bytes:
-        raise Rejected(f"larger than the {_mb(max_bytes)} limit (see --max-size)", "skipped", settled=False)
+        raise Rejected(f"larger than the {format_size(max_bytes)} limit (see --max-size)", "skipped", settled=False)
     return decode_input(data, path.name, max_bytes)
 
 
@@ -345,7 +345,9 @@ def _gunzip(data: bytes, max_bytes: int) -> bytes:
         raise Rejected("truncated or corrupt gzip file", "failed") from None
     if len(out) > max_bytes:
         raise Rejected(
-            f"larger than the {_mb(max_bytes)} limit once decompressed (see --max-size)", "skipped", settled=False
+            f"larger than the {format_size(max_bytes)} limit once decompressed (see --max-size)",
+            "skipped",
+            settled=False,
         )
     return out
 
@@ -445,5 +447,10 @@ def _canonical(label: str) -> str:
         return label
 
 
-def _mb(n: int) -> str:
-    return f"{n / (1024 * 1024):g} MB"
+def format_size(n: int) -> str:
+    """A size the way a user writes it for --max-size: 3 KB, 1.5 MB, 20 MB, 700 bytes."""
+    for unit, name in ((1024**3, "GB"), (1024**2, "MB"), (1024, "KB")):
+        value = n / unit
+        if value >= 1 and round(value, 2) == value:
+            return f"{value:g} {name}"
+    return f"{n} bytes"
