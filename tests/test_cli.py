@@ -285,3 +285,25 @@ def test_ingest_exit_status_quiet_failures_and_sizes_as_written(folder: Path, tm
     assert (quiet.exit_code, quiet.stderr) == (0, "")
     only_failures = CliRunner().invoke(cli, ["ingest", str(missing), str(big / "nope.txt"), "-q"])
     assert only_failures.exit_code == 1  # no path exists: one "Error: nothing to ingest" sentence, before any file
+
+
+TERMINAL = {"TTY_COMPATIBLE": "1", "COLUMNS": "120", "NO_COLOR": "1"}
+
+
+def test_list_says_what_it_left_out_and_filters_read_lists(ingested: Path) -> None:
+    shown = CliRunner().invoke(cli, ["list", "--limit", "3"], env=TERMINAL)
+    assert shown.stderr == "3 of 7 (--limit, --offset)\n"
+    page = CliRunner().invoke(cli, ["list", "--limit", "3", "--offset", "3"], env=TERMINAL)
+    assert page.stderr == "4-6 of 7 (--limit, --offset)\n"
+    assert CliRunner().invoke(cli, ["list"], env=TERMINAL).stderr == ""  # all 7 shown
+    empty = CliRunner().invoke(cli, ["list", "--lang", "de"], env=TERMINAL)
+    assert (empty.stdout, empty.stderr) == ("", "No article matches.\n")  # as search says it
+    assert invoke("list", "--limit", "0").stdout == SAMPLE_LIST  # 0: no limit
+    assert invoke("list", "--lang", "fr,en").stdout == SAMPLE_LIST
+    assert [line.split("\t")[0] for line in invoke("list", "--lang", "en").stdout.splitlines()] == ["2"]
+    assert [line.split("\t")[0] for line in invoke("list", "--site", "courrier").stdout.splitlines()] == ["6"]
+    assert invoke("list", "--site", "Le Courrier du Rhône").stdout == invoke("list", "--site", "courrier").stdout
+    both = invoke("list", "--site", "courrier,gazette").stdout.splitlines()
+    assert [line.split("\t")[0] for line in both] == ["6", "2"]
+    assert invoke("list", "--site", "cour").stdout == ""  # a word, not a part of one
+    assert invoke("search", "ville", "--lang", "fr,en", "--count").stdout == invoke("search", "ville", "--count").stdout

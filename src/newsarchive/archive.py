@@ -258,19 +258,40 @@ class Filters:
         if self.until:
             clauses.append(f"{table}.published < :until")
             params["until"] = _after(_check_partial_date(self.until))
-        if self.lang:
-            clauses.append(f"{table}.lang = :lang")
-            params["lang"] = self.lang.lower()
-        if self.site:
-            # a site's name ("Le Monde") or its host, with or without a subdomain ("lemonde.fr")
-            clauses.append(
-                f"({table}.site = :site COLLATE NOCASE OR {table}.url LIKE :site_host"
-                f" OR {table}.url LIKE :site_subdomain)"
-            )
-            params["site"] = self.site
-            params["site_host"] = f"%://{self.site}/%"
-            params["site_subdomain"] = f"%://%.{self.site}/%"
+        langs = _values(self.lang)
+        if langs:
+            names = [f"lang{i}" for i in range(len(langs))]
+            clauses.append(f"{table}.lang IN ({', '.join(':' + n for n in names)})")
+            params.update(zip(names, (v.lower() for v in langs), strict=True))
+        sites = _values(self.site)
+        if sites:
+            # a site's name ("Le Courrier du Rhône"), a word of it ("courrier"), its host with or
+            # without a subdomain ("lemonde.fr"), or the host's name without its suffix ("lemonde",
+            # right after the scheme or "www.": further on, a pattern would reach into the path)
+            either = []
+            for i, value in enumerate(sites):
+                like = value.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                either.append(
+                    f"{table}.site = :site{i} COLLATE NOCASE"
+                    f" OR (' ' || lower({table}.site) || ' ') LIKE :site_word{i} ESCAPE '\\'"
+                    f" OR lower({table}.url) LIKE :site_host{i} ESCAPE '\\'"
+                    f" OR lower({table}.url) LIKE :site_sub{i} ESCAPE '\\'"
+                    f" OR lower({table}.url) LIKE :site_label{i} ESCAPE '\\'"
+                    f" OR lower({table}.url) LIKE :site_sublabel{i} ESCAPE '\\'"
+                )
+                params[f"site{i}"] = value
+                params[f"site_word{i}"] = f"% {like} %"
+                params[f"site_host{i}"] = f"%://{like}/%"
+                params[f"site_sub{i}"] = f"%://%.{like}/%"
+                params[f"site_label{i}"] = f"%://{like}.%"
+                params[f"site_sublabel{i}"] = f"%://www.{like}.%"
+            clauses.append("(" + " OR ".join(f"({e})" for e in either) + ")")
         return clauses, params
+
+
+def _values(option: str | None) -> list[str]:
+    """A filter's values: "fr,en" is fr or en, as `ingest --lang` reads it."""
+    return [v.strip() for v in (option or "").split(",") if v.strip()]
 
 
 _PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")

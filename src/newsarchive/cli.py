@@ -135,8 +135,12 @@ def filter_options(fn: F) -> F:
         [
             click.option("--since", metavar="DATE", help="Published on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD)."),
             click.option("--until", metavar="DATE", help="Published on or before DATE (YYYY, YYYY-MM or YYYY-MM-DD)."),
-            click.option("--lang", metavar="CODE", help="Only articles in this language, e.g. fr."),
-            click.option("--site", metavar="SITE", help="Only articles from this site (name or host)."),
+            click.option("--lang", metavar="CODES", help="Only articles in these languages, e.g. fr or fr,en."),
+            click.option(
+                "--site",
+                metavar="SITES",
+                help="Only articles from this site: its name, a word of it or its host; several with commas.",
+            ),
         ]
     ):
         fn = option(fn)
@@ -302,7 +306,9 @@ def ingest(
 @version_option
 @db_option
 @filter_options
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0), help="Show at most this many.")
+@click.option(
+    "--limit", default=20, show_default=True, type=click.IntRange(min=0), help="Show at most this many (0: all)."
+)
 @click.option("--offset", default=0, type=click.IntRange(min=0), help="Skip this many first.")
 @click.option(
     "--sort", type=click.Choice(list(SORTS)), default="newest", show_default=True, help="Order of the articles."
@@ -326,14 +332,22 @@ def list_command(
     Example:
         newsarchive list --since 2025-01 --lang fr --limit 50
     """
+    filters = make_filters(since, until, lang, site)
     with open_archive(db_path) as archive:
-        rows = archive.list_articles(make_filters(since, until, lang, site), sort, limit, offset)
+        rows = archive.list_articles(filters, sort, limit or None, offset)
+        out = stdout_console()
+        total = archive.count(filters) if out.is_terminal and not json_output else 0
     if json_output:
         print_json(rows)
         return
-    out = stdout_console()
     if out.is_terminal:
-        out.print(render.articles_table(rows))
+        if rows:
+            out.print(render.articles_table(rows))
+        else:
+            stderr_console().print("No article matches.", markup=False)
+        if rows and len(rows) < total:
+            shown = f"{offset + 1}-{offset + len(rows)}" if offset else str(len(rows))
+            stderr_console().print(f"{shown} of {total} (--limit, --offset)", markup=False)
     else:
         for line in render.plain_articles(rows):
             click.echo(line)
@@ -346,7 +360,9 @@ def list_command(
 @db_option
 @filter_options
 @click.option("--author", metavar="NAME", help="Only articles whose author contains NAME.")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0), help="Show at most this many.")
+@click.option(
+    "--limit", default=20, show_default=True, type=click.IntRange(min=0), help="Show at most this many (0: all)."
+)
 @click.option("--offset", default=0, type=click.IntRange(min=0), help="Skip this many first.")
 @click.option(
     "--sort", type=click.Choice(["relevance", "date", "newest", "oldest"]), default="relevance", show_default=True
@@ -417,10 +433,10 @@ def search(
             click.echo(json.dumps({"count": total}) if json_output else str(total))
             return
         if similar is not None:
-            rows = archive.similar(similar, filters, limit, offset)
+            rows = archive.similar(similar, filters, limit or None, offset)
         else:
             order = "newest" if sort == "date" else sort
-            rows = archive.search(query or "", filters, limit, offset, order)
+            rows = archive.search(query or "", filters, limit or None, offset, order)
     if json_output:
         for row in rows:
             row["snippet"] = render.plain_snippet(row.get("snippet"))

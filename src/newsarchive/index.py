@@ -234,8 +234,10 @@ class SearchIndex:
                         ),
                     )
                 )
-            if filters.lang:
-                parts.append((must, tantivy.Query.term_query(self.schema, "lang", filters.lang.lower())))
+            langs = [code.strip().lower() for code in (filters.lang or "").split(",") if code.strip()]
+            if langs:
+                terms = [tantivy.Query.term_query(self.schema, "lang", code) for code in langs]
+                parts.append((must, self._any_of(terms)))
         return tantivy.Query.boolean_query(parts)
 
     @staticmethod
