@@ -158,7 +158,13 @@ def test_stats(ingested: Path) -> None:
     assert data["articles"] == 7 and data["undated"] == 1
     assert data["languages"] == {"fr": 6, "en": 1}
     assert data["months"]["2025-03"] == 1
-    assert invoke("stats").stdout.startswith("articles\t7\nwithout a date\t1\nwords\t1269\n")
+    plain = invoke("stats").stdout
+    assert plain.startswith("articles\t7\nwithout a date\t1\nwords\t1269\n")
+    # piped: numbers only, the bars are the terminal table's
+    assert plain.endswith(
+        "language fr\t6\nlanguage en\t1\nsite unknown\t5\nsite Le Courrier du Rhône\t1\nsite The Coastal Gazette\t1\n"
+        "month 2024-08\t1\nmonth 2024-10\t1\nmonth 2024-11\t1\nmonth 2025-01\t1\nmonth 2025-02\t1\nmonth 2025-03\t1\n"
+    )
 
 
 def test_export_jsonl_csv_txt(ingested: Path, tmp_path: Path) -> None:
@@ -221,9 +227,18 @@ def test_reclean_keeps_ids_and_counts_changes(ingested: Path) -> None:
     db.execute("UPDATE articles SET text = 'texte abîmé', cleaner_version = '0.0.1' WHERE id = 3")
     db.commit()
     db.close()
+    from newsarchive.archive import Archive
+    from newsarchive.model import CLEANER_VERSION
+
+    with Archive(os.environ["NEWSARCHIVE_DB"]) as archive:
+        assert archive.count_outdated(CLEANER_VERSION) == 1  # what sizes reclean --outdated's progress bar
     dry = json.loads(invoke("reclean", "--dry-run", "--json").stdout)
     assert (dry["articles"], dry["changed"], dry["unchanged"], dry["kept"]) == (7, 1, 6, 0)
     assert invoke("show", "3", "--json").stdout.count("texte abîmé") == 1  # a dry run changes nothing
+    narrow = CliRunner().invoke(cli, ["reclean", "--dry-run"], env={"COLUMNS": "60"})
+    assert (
+        narrow.stderr == "articles cleaned again: 7; would change: 1; unchanged: 6; kept as they were: 0\n  text: 1\n"
+    )
     done = json.loads(invoke("reclean", "--outdated", "--json").stdout)
     assert (done["articles"], done["changed"], done["changed_fields"]) == (1, 1, {"text": 1})
     after = json.loads(invoke("export", "--format", "jsonl").stdout.splitlines()[2])

@@ -998,6 +998,11 @@ class Archive:
         compression, data = row
         return zlib.decompress(data) if compression == "zlib" else bytes(data)
 
+    def count_outdated(self, version: str) -> int:
+        """Articles made by another cleaner version than `version`: what `reclean --outdated` redoes."""
+        query = "SELECT count(*) FROM articles WHERE cleaner_version != ?"
+        return int(self.conn.execute(query, (version,)).fetchone()[0])
+
     def iter_stored_inputs(self, only_outdated: str | None = None) -> Iterator[dict[str, Any]]:
         """Every article with what a re-clean needs: its stored input and current fields.
 

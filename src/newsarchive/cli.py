@@ -29,7 +29,7 @@ from newsarchive import __version__, render
 from newsarchive.archive import SORTS, Archive, ArchiveError, Filters
 from newsarchive.export import ExportError, write_csv, write_jsonl, write_txt
 from newsarchive.inputs import DEFAULT_MAX_BYTES, decode_input, discover, read_input
-from newsarchive.model import Rejected
+from newsarchive.model import CLEANER_VERSION, Rejected
 from newsarchive.pipeline import FileResult, Ingester, IngestOptions, process, reclean
 from newsarchive.pipeline import explain as explain_lines
 
@@ -656,7 +656,7 @@ def reclean_command(db_path: str, outdated: bool, dry_run: bool, json_output: bo
     """
     err = stderr_console()
     with open_archive(db_path) as archive:
-        total = archive.count()
+        total = archive.count_outdated(CLEANER_VERSION) if outdated else archive.count()
         progress = Progress(
             SpinnerColumn(),
             TextColumn("[bold]reclean"),
@@ -688,11 +688,12 @@ def reclean_command(db_path: str, outdated: bool, dry_run: bool, json_output: bo
         f"kept as they were: {summary.kept}",
         markup=False,
         highlight=False,
+        soft_wrap=True,  # one line whatever the width: scripts read it
     )
     for name, count in summary.changed_fields.most_common():
-        err.print(f"  {name}: {count}", markup=False, highlight=False)
+        err.print(f"  {name}: {count}", markup=False, highlight=False, soft_wrap=True)
     for reason, count in summary.reasons.most_common():
-        err.print(f"  kept: {count} × {render.safe(reason)}", markup=False, highlight=False)
+        err.print(f"  kept: {count} × {render.safe(reason)}", markup=False, highlight=False, soft_wrap=True)
 
 
 def main() -> None:

@@ -208,9 +208,8 @@ def plain_stats(stats: dict[str, Any]) -> Iterable[str]:
         yield f"language {safe(name)}\t{count}"
     for name, count in stats["sites"].items():
         yield f"site {safe(name)}\t{count}"
-    top = max(stats["months"].values(), default=0)
     for month, count in stats["months"].items():
-        yield f"month {month}\t{count}\t{'#' * max(1, round(40 * count / top))}"
+        yield f"month {month}\t{count}"  # bars are for the terminal's table; piped, numbers only
 
 
 # ------------------------------------------------------------------ ingest
