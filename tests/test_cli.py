@@ -2,6 +2,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -12,13 +13,13 @@ from newsarchive import __version__
 from newsarchive.cli import cli
 
 SAMPLE_LIST = """\
-6	2025-03-12	À Lyon, les vélos-cargos gagnent les livraisons du centre-ville	Le Courrier du Rhône	fr	240
-4	2025-02-04	Un marché de producteurs s'installe sous les nefs de l'île de Nantes	Claire Martin	fr	207
-5	2025-01-15	Les médiathèques de Toulouse testent l'ouverture jusqu'à 22 heures		fr	111
-1	2024-11-18	Rennes : le budget de la culture en hausse de 4 %		fr	148
-2	2024-10-08	Harbour authority approves new ferry terminal	The Coastal Gazette	en	159
-7	2024-08-28	Vendanges précoces dans le Bordelais : la chaleur avance le calendrier d’une semaine	Marc Delorme	fr	190
-3	undated	La deuxième ligne de tramway de Brest entre dans sa dernière phase de travaux		fr	214
+6	2025-03-12	À Lyon, les vélos-cargos gagnent les livraisons du centre-ville	Le Courrier du Rhône	Juliette Ferrand	fr	240
+4	2025-02-04	Un marché de producteurs s'installe sous les nefs de l'île de Nantes		Claire Martin	fr	207
+5	2025-01-15	Les médiathèques de Toulouse testent l'ouverture jusqu'à 22 heures			fr	111
+1	2024-11-18	Rennes : le budget de la culture en hausse de 4 %			fr	148
+2	2024-10-08	Harbour authority approves new ferry terminal	The Coastal Gazette	Tom Ashworth	en	159
+7	2024-08-28	Vendanges précoces dans le Bordelais : la chaleur avance le calendrier d’une semaine		Marc Delorme	fr	190
+3	undated	La deuxième ligne de tramway de Brest entre dans sa dernière phase de travaux			fr	214
 """
 
 
@@ -110,7 +111,7 @@ def test_search(ingested: Path) -> None:
     result = invoke("search", "vendanges")
     assert result.stdout.splitlines()[0] == (
         "7\t2024-08-28\tVendanges précoces dans le Bordelais : la chaleur avance le calendrier d’une semaine"
-        "\tMarc Delorme"
+        "\t\tMarc Delorme"
     )
     hits = json.loads(invoke("search", "securite OR recolte", "--json").stdout)
     assert [h["id"] for h in hits] == [7]
@@ -322,3 +323,27 @@ def test_list_says_what_it_left_out_and_filters_read_lists(ingested: Path) -> No
     assert [line.split("\t")[0] for line in both] == ["6", "2"]
     assert invoke("list", "--site", "cour").stdout == ""  # a word, not a part of one
     assert invoke("search", "ville", "--lang", "fr,en", "--count").stdout == invoke("search", "ville", "--count").stdout
+
+
+def test_list_table_fits_80_columns_and_cuts_no_word(ingested: Path) -> None:
+    fields = [line.split("\t") for line in SAMPLE_LIST.splitlines()]
+    words = {w for f in fields for cell in f for w in cell.split()} | {"undated"}
+    for columns, header in ((120, ["id", "date", "title", "site", "author", "lang", "words"]),
+                            (80, ["id", "date", "title", "site"]), (60, ["id", "date", "title"])):  # fmt: skip
+        out = CliRunner().invoke(cli, ["list"], env={**TERMINAL, "COLUMNS": str(columns)}).stdout
+        lines = re.sub(r"\x1b\[[0-9;]*m", "", out).splitlines()
+        assert max(len(line) for line in lines) <= columns
+        assert lines[1].split() == header
+        shown = {w for line in lines[3:] for w in line.split()}
+        assert shown <= words, (columns, shown - words)  # every word whole: none cut or hyphen-split
+
+
+def test_search_table_highlights_title_matches_and_keeps_paragraph_breaks(ingested: Path) -> None:
+    hit = json.loads(invoke("search", "producteurs", "--json").stdout)[0]
+    assert hit["title_snippet"] == "Un marché de **producteurs** s'installe sous les nefs de l'île de Nantes"
+    assert "**producteurs** ¶ Contrairement" in hit["snippet"]  # a subheading ends before the next paragraph
+    out = (
+        CliRunner().invoke(cli, ["search", "producteurs"], env={**TERMINAL, "NO_COLOR": "", "FORCE_COLOR": "1"}).stdout
+    )
+    assert "\x1b[1;33mproducteurs\x1b[0m" in out  # in the title: bold and yellow
+    assert "\x1b[33mproducteurs\x1b[0m" in out  # in the snippet: yellow, not bold

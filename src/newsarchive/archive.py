@@ -28,6 +28,7 @@ from newsarchive.index import IndexBusy, IndexDoc, IndexFilters, SearchIndex, da
 from newsarchive.model import Article
 from newsarchive.query import Query, QueryError, Term
 from newsarchive.query import parse as parse_query
+from newsarchive.snippets import mark as mark_matches
 from newsarchive.snippets import snippet as make_snippet
 
 APPLICATION_ID = 0x4E415243  # "NARC": marks the file as a newsarchive archive
@@ -875,6 +876,7 @@ class Archive:
             page = self._page(parsed, filters, limit, offset, by_date=sort != "relevance")
             rows = self._articles_in_order(columns, page)
         for row in rows:
+            row["title_snippet"] = mark_matches(row["title"] or "", parsed.highlight, parsed.prefixes)
             row["snippet"] = make_snippet(row["text"] or "", parsed.highlight, parsed.prefixes)
             if not with_text:
                 row.pop("text", None)
@@ -976,6 +978,7 @@ class Archive:
         page = self._page(parsed, filters, limit, offset, exclude_id=article_id)
         rows = list(self._articles_in_order(columns, page))
         for row in rows:
+            row["title_snippet"] = mark_matches(row["title"] or "", parsed.highlight, set())
             row["snippet"] = make_snippet(row["text"] or "", parsed.highlight, set())
             row.pop("text", None)
         return rows

@@ -342,7 +342,7 @@ def list_command(
         return
     if out.is_terminal:
         if rows:
-            out.print(render.articles_table(rows))
+            out.print(render.articles_table(rows, width=out.width))
         else:
             stderr_console().print("No article matches.", markup=False)
         if rows and len(rows) < total:
@@ -439,6 +439,7 @@ def search(
             rows = archive.search(query or "", filters, limit or None, offset, order)
     if json_output:
         for row in rows:
+            row["title_snippet"] = render.plain_snippet(row.get("title_snippet"))
             row["snippet"] = render.plain_snippet(row.get("snippet"))
         print_json(rows)
         return

@@ -32,17 +32,27 @@ def visible_controls(text: str) -> str:
     return CONTROL_CHARS.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
 
 
+PARAGRAPH = " ¶ "  # where a snippet crosses from one paragraph (or a subheading) to the next
+
+
+def _one_line(text: str, breaks: str) -> str:
+    """Paragraph breaks as `breaks`, every other run of spaces as one space."""
+    paragraphs = [re.sub(r"\s+", " ", p).strip() for p in re.split(r"\s*\n\s*", text)]
+    return breaks.join(p for p in paragraphs if p)
+
+
 def plain_snippet(snippet: str | None) -> str:
-    """Matched words wrapped in ** for piped and JSON output."""
+    """Matched words wrapped in ** for piped and JSON output; paragraph breaks shown as ¶."""
     text = safe((snippet or "").replace(SNIPPET_START, "\ue000").replace(SNIPPET_END, "\ue001"))
-    return re.sub(r"\s+", " ", text.replace("\ue000", "**").replace("\ue001", "**")).strip()
+    return _one_line(text.replace("\ue000", "**").replace("\ue001", "**"), PARAGRAPH)
 
 
-def rich_snippet(snippet: str | None) -> Text:
+def rich_snippet(snippet: str | None, style: str = "", breaks: str = PARAGRAPH) -> Text:
+    """Matched words in bold yellow on the snippet's own style (plain, or the title's bold)."""
     text = Text()
-    raw = re.sub(r"\s+", " ", snippet or "").strip()
+    raw = _one_line(snippet or "", breaks)
     for i, part in enumerate(re.split(f"[{SNIPPET_START}{SNIPPET_END}]", raw)):
-        text.append(safe(part), style="bold yellow" if i % 2 else "")
+        text.append(safe(part), style=f"{style} yellow".strip() if i % 2 else style)
     return text
 
 
@@ -51,38 +61,85 @@ def day(row: dict[str, Any]) -> str:
 
 
 def source_label(row: dict[str, Any]) -> str:
-    return safe(row.get("site") or row.get("author") or "")
+    """The site and the author, as a search hit's second line names them."""
+    return " · ".join(v for v in (safe(row.get("site")), safe(row.get("author"))) if v)
 
 
-# ------------------------------------------------------------------ list and search
-def articles_table(rows: Iterable[dict[str, Any]], title: str | None = None) -> Table:
+def _longest_word(values: Iterable[str], cap: int) -> int:
+    return min(cap, max((len(w) for v in values for w in v.split()), default=1))
+
+
+TITLE_AT_LEAST = 34  # characters of title per line before a less useful column is folded away
+
+
+_PAD = 3  # what a column of a SIMPLE_HEAD table takes besides its text
+
+
+def articles_table(rows: Iterable[dict[str, Any]], title: str | None = None, width: int = 120) -> Table:
+    """Articles as a table that fits `width` columns: the title gets the room.
+
+    Columns leave in this order when the title would get less than TITLE_AT_LEAST characters a
+    line: words, lang, author, site. No column is narrower than its longest word (up to a cap),
+    so rich wraps between words and never cuts one.
+    """
+    rows = list(rows)
+    titles = [safe(r.get("title")) or "(no title)" for r in rows]
+    sites = [safe(r.get("site")) for r in rows]
+    authors = [safe(r.get("author")) for r in rows]
+    id_width = max([2, *(len(str(r["id"])) for r in rows)])
+    words_width = max([5, *(len(str(r.get("words") or 0)) for r in rows)])
+    optional: dict[str, int] = {}  # column: the width it takes, padding included
+    if any(sites):
+        optional["site"] = min(22, max(len(s) for s in sites)) + _PAD
+    if any(authors):
+        optional["author"] = min(20, max(len(a) for a in authors)) + _PAD
+    optional["lang"] = 4 + _PAD
+    optional["words"] = words_width + _PAD
+    fixed = 2 + id_width + _PAD + 10 + _PAD + _PAD  # the edges, id, date, and the title's own padding
+    for name in ("words", "lang", "author", "site"):
+        if width - fixed - sum(optional.values()) >= TITLE_AT_LEAST:
+            break
+        optional.pop(name, None)
     table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left")
     table.add_column("id", justify="right", style="cyan", no_wrap=True)
     table.add_column("date", no_wrap=True)
-    table.add_column("title", ratio=3)
-    table.add_column("site / author", ratio=1)
-    table.add_column("lang", no_wrap=True)
-    table.add_column("words", justify="right", no_wrap=True)
-    for row in rows:
-        table.add_row(
+    table.add_column("title", ratio=1, min_width=_longest_word(titles, 30))
+    if "site" in optional:
+        table.add_column("site", max_width=optional["site"] - _PAD, min_width=_longest_word(sites, 20))
+    if "author" in optional:
+        table.add_column("author", max_width=optional["author"] - _PAD, min_width=_longest_word(authors, 18))
+    if "lang" in optional:
+        table.add_column("lang", no_wrap=True)
+    if "words" in optional:
+        table.add_column("words", justify="right", no_wrap=True)
+    for row, title_text, site, author in zip(rows, titles, sites, authors, strict=True):
+        cells: list[RenderableType] = [
             str(row["id"]),
             day(row) or Text("undated", style="dim"),
-            Text(safe(row.get("title")) or "(no title)"),
-            Text(source_label(row)),
-            safe(row.get("lang") or ""),
-            str(row.get("words") or 0),
-        )
+            Text(title_text),
+        ]
+        if "site" in optional:
+            cells.append(Text(site))
+        if "author" in optional:
+            cells.append(Text(author))
+        if "lang" in optional:
+            cells.append(safe(row.get("lang") or ""))
+        if "words" in optional:
+            cells.append(str(row.get("words") or 0))
+        table.add_row(*cells)
     return table
 
 
 def plain_articles(rows: Iterable[dict[str, Any]]) -> Iterable[str]:
+    """id, date, title, site, author, lang, words: one tab-separated line an article."""
     for row in rows:
         yield "\t".join(
             [
                 str(row["id"]),
                 day(row) or "undated",
                 safe(row.get("title")) or "(no title)",
-                source_label(row),
+                safe(row.get("site")),
+                safe(row.get("author")),
                 safe(row.get("lang") or ""),
                 str(row.get("words") or 0),
             ]
@@ -95,12 +152,16 @@ def search_table(rows: Iterable[dict[str, Any]]) -> Table:
     table.add_column("date", no_wrap=True)
     table.add_column("article")
     for row in rows:
-        cell = Text(safe(row.get("title")) or "(no title)", style="bold")
+        cell = Text()
+        if row.get("title"):
+            cell.append_text(rich_snippet(row.get("title_snippet") or row["title"], style="bold"))
+        else:
+            cell.append("(no title)", style="bold")
         label = source_label(row)
         if label:
             cell.append(f"  {label}", style="dim")
         cell.append("\n")
-        cell.append_text(rich_snippet(row.get("snippet")))
+        cell.append_text(rich_snippet(row.get("snippet"), breaks="\n"))
         table.add_row(str(row["id"]), day(row) or Text("undated", style="dim"), cell)
     return table
 
@@ -108,7 +169,13 @@ def search_table(rows: Iterable[dict[str, Any]]) -> Table:
 def plain_search(rows: Iterable[dict[str, Any]]) -> Iterable[str]:
     for row in rows:
         yield "\t".join(
-            [str(row["id"]), day(row) or "undated", safe(row.get("title")) or "(no title)", source_label(row)]
+            [
+                str(row["id"]),
+                day(row) or "undated",
+                safe(row.get("title")) or "(no title)",
+                safe(row.get("site")),
+                safe(row.get("author")),
+            ]
         )
         yield "    " + plain_snippet(row.get("snippet"))
 

@@ -90,12 +90,11 @@ def _candidates(terms: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")\w*", re.IGNORECASE)
 
 
-def snippet(text: str, highlight: set[str], prefixes: set[str]) -> str:
-    """The densest stretch of matches in `text` (its start when nothing matches).
+def _hits(scanned: str, highlight: set[str], prefixes: set[str]) -> list[tuple[int, int]]:
+    """Where the words of `scanned` that match the query stand.
 
     Only the words that begin like a query term (accents aside) are stemmed and checked.
     """
-    scanned = text[:SCAN_CHARS]
     wanted = tuple(sorted(t for t in highlight | prefixes if t))
     hits: list[tuple[int, int]] = []
     if wanted:
@@ -109,6 +108,22 @@ def snippet(text: str, highlight: set[str], prefixes: set[str]) -> str:
             term = stem(scanned[a:b])
             if term and (term in highlight or any(term.startswith(p) for p in prefixes)):
                 hits.append((a, b))
+    return hits
+
+
+def mark(text: str, highlight: set[str], prefixes: set[str]) -> str:
+    """All of a short text (a title) with every match marked."""
+    out, cursor = [], 0
+    for a, b in _hits(text, highlight, prefixes):
+        out.append(text[cursor:a] + START + text[a:b] + END)
+        cursor = b
+    return "".join(out) + text[cursor:]
+
+
+def snippet(text: str, highlight: set[str], prefixes: set[str]) -> str:
+    """The densest stretch of matches in `text` (its start when nothing matches)."""
+    scanned = text[:SCAN_CHARS]
+    hits = _hits(scanned, highlight, prefixes)
     start = 0
     if hits:
         best, j = (0, 0), 0
