@@ -84,7 +84,7 @@ def test_bad_inputs_are_rejected_with_a_reason(
 def test_size_cap(tmp_path: Path) -> None:
     with pytest.raises(Rejected) as caught:
         read_input(write(tmp_path / "big.txt", "a" * 2048), max_bytes=1024)
-    assert caught.value.reason == "larger than the 0.000976562 MB limit (see --max-size)"
+    assert caught.value.reason == "larger than the 1 KB limit (see --max-size)"  # as the user writes it
 
 
 def test_missing_file(tmp_path: Path) -> None:

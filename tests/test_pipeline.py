@@ -4,8 +4,9 @@ from pathlib import Path
 import pytest
 
 from newsarchive.archive import Archive
-from newsarchive.inputs import discover
-from newsarchive.pipeline import Ingester, IngestOptions, content_hash
+from newsarchive.inputs import discover, read_input
+from newsarchive.model import Rejected
+from newsarchive.pipeline import Ingester, IngestOptions, content_hash, process
 
 from conftest import write
 from pages import DUMP, ENGLISH, HTML
@@ -336,3 +337,20 @@ def test_the_allocator_trim_is_found_without_starting_a_process(monkeypatch) -> 
     if sys.platform == "linux" and platform.libc_ver()[0] == "glibc":
         assert trim is not None
     pipeline._trim_heap()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "letters"),
+    [
+        ("b.txt", "Bonjour.", 7),
+        ("c.html", "<html><body><p>Bonjour.</p></body></html>", 7),
+        ("h.html", "<p>Hello</p>", 5),
+    ],
+)
+def test_one_minimum_article_rule_for_both_shapes(tmp_path: Path, name: str, content: str, letters: int) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(Rejected) as refused:
+        process(read_input(path), str(path))
+    assert refused.value.outcome == "skipped"
+    assert str(refused.value) == f"too short to be an article: {letters} letters or digits, fewer than 20"

@@ -47,6 +47,13 @@ BATCH_SECONDS = 2.0
 TASKS_PER_WORKER = 50
 
 
+MIN_ARTICLE_LETTERS = 20  # letters and digits: counted so, a short article in Japanese is not refused
+
+
+def _letters(text: str) -> int:
+    return sum(1 for ch in text if ch.isalnum())
+
+
 def process(raw: RawInput, path: str, now: datetime | None = None) -> Article:
     """Clean one decoded input into an article, or raise `Rejected`."""
     now = now or datetime.now()
@@ -64,12 +71,21 @@ def process(raw: RawInput, path: str, now: datetime | None = None) -> Article:
         kind=raw.kind,
         encoding=raw.encoding,
     )
-    if not article.text.strip():
-        if raw.kind == "html" and html_too_deep(raw.text):
+    letters = _letters(article.text)
+    if letters < MIN_ARTICLE_LETTERS:
+        if not letters and raw.kind == "html" and html_too_deep(raw.text):
             raise Rejected(
                 f"HTML nested over {MAX_HTML_DEPTH} levels deep: the parser stops there, and no article text "
                 "was found above",
                 "skipped",
+            )
+        # The same rule for both shapes: a page whose article (or, when nothing was kept, whose
+        # whole visible text) is a word or two ("Bonjour.", <p>Hello</p>) is no article.
+        whole = letters or _letters(html_to_text(raw.text) if raw.kind == "html" else raw.text)
+        if whole < MIN_ARTICLE_LETTERS:
+            shown = max(letters, whole)
+            raise Rejected(
+                f"too short to be an article: {shown} letters or digits, fewer than {MIN_ARTICLE_LETTERS}", "skipped"
             )
         raise Rejected("no article text found after cleaning", "skipped")
     article.lang = detect_language(article.text)
