@@ -347,3 +347,11 @@ def test_search_table_highlights_title_matches_and_keeps_paragraph_breaks(ingest
     )
     assert "\x1b[1;33mproducteurs\x1b[0m" in out  # in the title: bold and yellow
     assert "\x1b[33mproducteurs\x1b[0m" in out  # in the snippet: yellow, not bold
+
+
+def test_nothing_but_the_archive_and_its_index_folder_lies_beside_it(folder: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    assert invoke("ingest", str(folder), "--db", str(home / "a.db"), "-q").exit_code == 0
+    assert invoke("search", "vendanges", "--db", str(home / "a.db"), "--count").stdout == "1\n"
+    assert sorted(os.listdir(home)) == ["a.db", "a.db-search"]

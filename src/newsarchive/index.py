@@ -49,6 +49,9 @@ def _exclusive(lock: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+LOCK_NAME = ".newsarchive.lock"
+
+
 class IndexBusy(Exception):
     """Another process holds the index writer."""
 
@@ -142,7 +145,11 @@ class SearchIndex:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.schema = _schema()
-        with _exclusive(path.parent / f".{path.name}.lock"):  # two processes never make or reset it at once
+        if path.is_dir() and not self._ours():
+            raise OSError(f"{path} exists and is not a newsarchive search index")
+        path.mkdir(parents=True, exist_ok=True)
+        # Inside the folder, not beside it: nothing of ours lies next to the archive but the folder.
+        with _exclusive(path / LOCK_NAME):  # two processes never make or reset it at once
             marker = self.marker()
             if marker is not None and marker.get("format") != INDEX_FORMAT:
                 self._wipe()  # another layout: start again, the archive has everything
@@ -159,17 +166,25 @@ class SearchIndex:
         if (self.path / "meta.json").exists():
             return tantivy.Index(self.schema, path=str(self.path), reuse=True)
         self._wipe()  # an empty or half-made folder of ours
-        self.path.mkdir(parents=True)
         return tantivy.Index(self.schema, path=str(self.path), reuse=False)
 
+    def _ours(self) -> bool:
+        names = set(os.listdir(self.path))
+        return not names or bool(names & {"meta.json", MARKER, ".managed.json", LOCK_NAME})
+
     def _wipe(self) -> None:
-        """Remove an index folder this program made (never anything else)."""
+        """Empty an index folder this program made (never anything else), keeping the held lock."""
         if not self.path.is_dir():
             return
-        names = set(os.listdir(self.path))
-        if names and not names & {"meta.json", MARKER, ".managed.json"}:
+        if not self._ours():
             raise OSError(f"{self.path} exists and is not a newsarchive search index")
-        shutil.rmtree(self.path)
+        for entry in os.scandir(self.path):
+            if entry.name == LOCK_NAME:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
 
     # ------------------------------------------------------------ marker
     def marker(self) -> dict[str, Any] | None:
