@@ -205,6 +205,27 @@ def test_the_index_is_rebuilt_when_it_does_not_match_the_archive(archive: Archiv
     assert fresh.search("sécurité") == []
 
 
+def test_rows_another_tool_deletes_or_adds_leave_the_index(archive: Archive, tmp_path: Path) -> None:
+    import sqlite3
+
+    assert archive.count_search("sécurité") == 2
+    archive.close()
+    other = sqlite3.connect(tmp_path / "a.db")
+    other.execute("DELETE FROM raw_inputs WHERE article_id = 3")
+    other.execute("DELETE FROM articles WHERE id = 3")  # sqlite-utils or Datasette, not us
+    other.commit()
+    again = Archive(tmp_path / "a.db")
+    assert again.search_pending() == -1  # seen on open: the count no longer matches the index
+    assert (again.count_search("sécurité"), ids(again.search("sécurité"))) == (1, [1])
+    # and while our own writes wait in the outbox: found when they are applied
+    save(again, 5, "Sécurité routière", "La sécurité routière progresse à Lyon.", "h5")
+    other.execute("DELETE FROM raw_inputs WHERE article_id = 1")
+    other.execute("DELETE FROM articles WHERE id = 1")
+    other.commit()
+    assert (again.count_search("sécurité"), ids(again.search("sécurité"))) == (1, [5])
+    other.close()
+
+
 def test_a_search_waits_for_no_other_writer(archive: Archive, tmp_path: Path) -> None:
     archive.search("vélo")
     other = Archive(tmp_path / "a.db")

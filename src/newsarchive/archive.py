@@ -483,7 +483,10 @@ class Archive:
             or marker["applied"] > end
         ):
             return -1
-        return end - int(marker["applied"])
+        pending = end - int(marker["applied"])
+        if pending == 0 and isinstance(marker.get("articles"), int) and marker["articles"] != self.count():
+            return -1  # rows added or deleted by another tool, behind the outbox's back
+        return pending
 
     def sync_search(self, rebuild: bool = False, trim: bool = False) -> int:
         """Bring the search index up to date with the archive; returns the articles it (re)indexed.
@@ -510,6 +513,7 @@ class Archive:
                 self.conn.execute("BEGIN")  # one read snapshot: the ids and the texts agree
             try:
                 end = self._outbox_end()
+                articles = self.count()
                 rows: Iterable[tuple[Any, ...]]
                 if full:
                     writer.delete_all()
@@ -537,9 +541,13 @@ class Archive:
             finally:
                 if own:
                     self.conn.execute("COMMIT")
-        index.write_marker(epoch=epoch, analyzer=ANALYZER_VERSION, applied=end)
+        index.write_marker(epoch=epoch, analyzer=ANALYZER_VERSION, applied=end, articles=articles)
         for seq in [seq for seq in self._prepared if seq <= end]:
             del self._prepared[seq]  # applied (or superseded by the rebuild)
+        if not full and index.documents() != articles:
+            # Another tool added or deleted rows while our own writes were waiting: the outbox
+            # cannot say which, so the index is made again from the archive.
+            return self.sync_search(rebuild=True, trim=trim)
         if trim and not self.conn.in_transaction:
             with self.transaction():
                 self.conn.execute("DELETE FROM search_outbox WHERE seq <= ?", (end,))
