@@ -75,16 +75,18 @@ def _starts(text: str, folded: bytes, wanted: tuple[str, ...]) -> list[int]:
 def _candidates(terms: tuple[str, ...]) -> re.Pattern[str]:
     """Words that may stem to one of `terms`: they start with its letters, accents aside."""
     alternatives = []
+    def letter(c: str) -> str:
+        return f"[{_ACCENTED[c]}]" if c in _ACCENTED else re.escape(c)
+
     for term in terms:
         parts, i = [], 0
         while i < len(term):
             pair = term[i : i + 2]
             if pair in _LIGATURES:
-                parts.append(f"(?:{pair}|{_LIGATURES[pair]})")
+                parts.append(f"(?:{letter(pair[0])}{letter(pair[1])}|{_LIGATURES[pair]})")
                 i += 2
                 continue
-            c = term[i]
-            parts.append(f"[{_ACCENTED[c]}]" if c in _ACCENTED else re.escape(c))
+            parts.append(letter(term[i]))
             i += 1
         alternatives.append("".join(parts))
     return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")\w*", re.IGNORECASE)
