@@ -75,6 +75,7 @@ def _starts(text: str, folded: bytes, wanted: tuple[str, ...]) -> list[int]:
 def _candidates(terms: tuple[str, ...]) -> re.Pattern[str]:
     """Words that may stem to one of `terms`: they start with its letters, accents aside."""
     alternatives = []
+
     def letter(c: str) -> str:
         return f"[{_ACCENTED[c]}]" if c in _ACCENTED else re.escape(c)
 
