@@ -355,3 +355,32 @@ def test_nothing_but_the_archive_and_its_index_folder_lies_beside_it(folder: Pat
     assert invoke("ingest", str(folder), "--db", str(home / "a.db"), "-q").exit_code == 0
     assert invoke("search", "vendanges", "--db", str(home / "a.db"), "--count").stdout == "1\n"
     assert sorted(os.listdir(home)) == ["a.db", "a.db-search"]
+
+
+def test_rows_print_as_sqlite_utils_prints_them(ingested: Path) -> None:
+    rows = json.loads(invoke("list", "--json").stdout)
+    assert invoke("list", "--json").stdout == json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+    assert [json.loads(line) for line in invoke("list", "--nl").stdout.splitlines()] == rows
+    table = list(csv.reader(io.StringIO(invoke("list", "--csv").stdout)))
+    assert table[0] == list(rows[0]) and [int(r[0]) for r in table[1:]] == [r["id"] for r in rows]
+    tsv = invoke("list", "--tsv", "--limit", "1").stdout.splitlines()
+    assert tsv[0].split("\t") == list(rows[0]) and tsv[1].split("\t")[0] == "6"
+    assert invoke("list", "--json", "--lang", "de").stdout == "[]\n"
+    assert invoke("list", "--nl", "--lang", "de").stdout == invoke("list", "--csv", "--lang", "de").stdout == ""
+    hits = list(csv.DictReader(io.StringIO(invoke("search", "producteurs", "--csv").stdout)))
+    assert hits[0]["title_snippet"] == "Un marché de **producteurs** s'installe sous les nefs de l'île de Nantes"
+    assert [json.loads(line)["id"] for line in invoke("search", "producteurs", "--nl").stdout.splitlines()] == [4]
+
+
+def test_every_filter_on_every_command_and_export_limits(ingested: Path) -> None:
+    assert [r["id"] for r in json.loads(invoke("list", "--author", "claire", "--json").stdout)] == [4]
+    assert [r["id"] for r in json.loads(invoke("search", "ville", "--author", "claire", "--json").stdout)] == [4]
+    exported = [json.loads(line) for line in invoke("export", "--author", "MARC").stdout.splitlines()]
+    assert [r["id"] for r in exported] == [7]
+    newest = [
+        json.loads(line)["id"] for line in invoke("export", "--sort", "newest", "--limit", "2").stdout.splitlines()
+    ]
+    assert newest == [6, 4]
+    assert [json.loads(line)["id"] for line in invoke("export", "--limit", "3").stdout.splitlines()] == [1, 2, 3]
+    refused = CliRunner().invoke(cli, ["export", "--sort", "relevance"])
+    assert refused.exit_code == 2 and refused.stderr.endswith("Error: --sort relevance ranks the hits of a --query.\n")

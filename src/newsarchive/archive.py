@@ -249,6 +249,7 @@ class Filters:
     until: str | None = None  # inclusive
     lang: str | None = None
     site: str | None = None
+    author: str | None = None  # a part of the author's name, any case
 
     def where(self, table: str = "articles") -> tuple[list[str], dict[str, Any]]:
         clauses: list[str] = []
@@ -287,6 +288,10 @@ class Filters:
                 params[f"site_label{i}"] = f"%://{like}.%"
                 params[f"site_sublabel{i}"] = f"%://www.{like}.%"
             clauses.append("(" + " OR ".join(f"({e})" for e in either) + ")")
+        if self.author and self.author.strip():
+            name = " ".join(self.author.split()).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            clauses.append(f"{table}.author LIKE :author_part ESCAPE '\\'")
+            params["author_part"] = f"%{name}%"
         return clauses, params
 
 
@@ -850,7 +855,7 @@ class Archive:
 
     def _sql_filter(self, parsed: Query, filters: Filters | None) -> tuple[list[str], dict[str, Any]]:
         """The filters only SQL can check (site, author), as WHERE clauses on articles."""
-        clauses, params = Filters(site=filters.site).where() if filters and filters.site else ([], {})
+        clauses, params = Filters(site=filters.site, author=filters.author).where() if filters else ([], {})
         for n, name in enumerate(parsed.authors):
             clauses.append(f"articles.author LIKE :author{n}")
             params[f"author{n}"] = f"%{name}%"

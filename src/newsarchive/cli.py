@@ -27,7 +27,7 @@ from rich.progress import (
 
 from newsarchive import __version__, render
 from newsarchive.archive import SORTS, Archive, ArchiveError, Filters
-from newsarchive.export import ExportError, write_csv, write_jsonl, write_txt
+from newsarchive.export import ExportError, write_csv, write_jsonl, write_rows, write_txt
 from newsarchive.inputs import DEFAULT_MAX_BYTES, decode_input, discover, read_input
 from newsarchive.model import CLEANER_VERSION, Rejected
 from newsarchive.pipeline import FileResult, Ingester, IngestOptions, process, reclean
@@ -130,6 +130,44 @@ def json_option(fn: F) -> F:
     return click.option("--json", "json_output", is_flag=True, help="Print JSON instead of a table.")(fn)
 
 
+def output_options(fn: F) -> F:
+    """sqlite-utils' output options, for the commands that print rows."""
+    for flag, help_text in reversed(
+        [
+            ("json", "Print a JSON array."),
+            ("nl", "Print one JSON object a line (streamed)."),
+            ("csv", "Print CSV with a header."),
+            ("tsv", "Print tab-separated values with a header."),
+        ]
+    ):
+        fn = click.option(f"--{flag}", "fmt", flag_value=flag, default=None, help=help_text)(fn)
+    return fn
+
+
+def print_rows(
+    rows: Iterable[dict[str, Any]],
+    fmt: str | None,
+    table: Callable[[list[dict[str, Any]], int], Any],
+    plain: Callable[[Iterable[dict[str, Any]]], Iterable[str]],
+) -> int:
+    """The one place rows meet the user: a format asked for, a table on a terminal, else plain lines."""
+    if fmt:
+        return write_rows(rows, sys.stdout, fmt)
+    out = stdout_console()
+    if out.is_terminal:
+        shown = list(rows)
+        if shown:
+            out.print(table(shown, out.width))
+        else:
+            stderr_console().print("No article matches.", markup=False)
+        return len(shown)
+    n = 0
+    for line in plain(rows):
+        click.echo(line)
+        n += 1
+    return n
+
+
 def filter_options(fn: F) -> F:
     for option in reversed(
         [
@@ -141,14 +179,17 @@ def filter_options(fn: F) -> F:
                 metavar="SITES",
                 help="Only articles from this site: its name, a word of it or its host; several with commas.",
             ),
+            click.option("--author", metavar="NAME", help="Only articles whose author contains NAME."),
         ]
     ):
         fn = option(fn)
     return fn
 
 
-def make_filters(since: str | None, until: str | None, lang: str | None, site: str | None) -> Filters:
-    return Filters(since=since, until=until, lang=lang, site=site)
+def make_filters(
+    since: str | None, until: str | None, lang: str | None, site: str | None, author: str | None = None
+) -> Filters:
+    return Filters(since=since, until=until, lang=lang, site=site, author=author)
 
 
 def open_archive(db_path: str, create: bool = False) -> Archive:
@@ -313,7 +354,7 @@ def ingest(
 @click.option(
     "--sort", type=click.Choice(list(SORTS)), default="newest", show_default=True, help="Order of the articles."
 )
-@json_option
+@output_options
 @errors_handled
 def list_command(
     db_path: str,
@@ -321,10 +362,11 @@ def list_command(
     until: str | None,
     lang: str | None,
     site: str | None,
+    author: str | None,
     limit: int,
     offset: int,
     sort: str,
-    json_output: bool,
+    fmt: str | None,
 ) -> None:
     """List articles, newest first.
 
@@ -332,25 +374,15 @@ def list_command(
     Example:
         newsarchive list --since 2025-01 --lang fr --limit 50
     """
-    filters = make_filters(since, until, lang, site)
+    filters = make_filters(since, until, lang, site, author)
+    terminal = not fmt and stdout_console().is_terminal
     with open_archive(db_path) as archive:
-        rows = archive.list_articles(filters, sort, limit or None, offset)
-        out = stdout_console()
-        total = archive.count(filters) if out.is_terminal and not json_output else 0
-    if json_output:
-        print_json(rows)
-        return
-    if out.is_terminal:
-        if rows:
-            out.print(render.articles_table(rows, width=out.width))
-        else:
-            stderr_console().print("No article matches.", markup=False)
-        if rows and len(rows) < total:
-            shown = f"{offset + 1}-{offset + len(rows)}" if offset else str(len(rows))
-            stderr_console().print(f"{shown} of {total} (--limit, --offset)", markup=False)
-    else:
-        for line in render.plain_articles(rows):
-            click.echo(line)
+        total = archive.count(filters) if terminal else 0
+        rows = archive.iter_articles(filters, sort, limit or None, offset, with_text=False)
+        shown = print_rows(rows, fmt, lambda r, w: render.articles_table(r, width=w), render.plain_articles)
+    if terminal and 0 < shown < total:
+        span = f"{offset + 1}-{offset + shown}" if offset else str(shown)
+        stderr_console().print(f"{span} of {total} (--limit, --offset)", markup=False)
 
 
 # ------------------------------------------------------------------ search
@@ -359,7 +391,6 @@ def list_command(
 @click.argument("query_words", nargs=-1, metavar="QUERY")
 @db_option
 @filter_options
-@click.option("--author", metavar="NAME", help="Only articles whose author contains NAME.")
 @click.option(
     "--limit", default=20, show_default=True, type=click.IntRange(min=0), help="Show at most this many (0: all)."
 )
@@ -369,7 +400,7 @@ def list_command(
 )
 @click.option("--count", "count_only", is_flag=True, help="Print only the number of matching articles.")
 @click.option("--similar", type=int, metavar="ID", help="Articles most like article ID (instead of a query).")
-@json_option
+@output_options
 @errors_handled
 def search(
     query_words: tuple[str, ...],
@@ -384,7 +415,7 @@ def search(
     sort: str,
     count_only: bool,
     similar: int | None,
-    json_output: bool,
+    fmt: str | None,
 ) -> None:
     """Search the archive, best matches first, with the matched words highlighted.
 
@@ -430,28 +461,24 @@ def search(
             if similar is not None:
                 raise click.UsageError("--count counts the hits of a QUERY, not of --similar.")
             total = archive.count_search(query or "", filters)
-            click.echo(json.dumps({"count": total}) if json_output else str(total))
+            click.echo(json.dumps({"count": total}) if fmt in ("json", "nl") else str(total))
             return
+        rows: Iterable[dict[str, Any]]
         if similar is not None:
             rows = archive.similar(similar, filters, limit or None, offset)
         else:
             order = "newest" if sort == "date" else sort
-            rows = archive.search(query or "", filters, limit or None, offset, order)
-    if json_output:
-        for row in rows:
-            row["title_snippet"] = render.plain_snippet(row.get("title_snippet"))
-            row["snippet"] = render.plain_snippet(row.get("snippet"))
-        print_json(rows)
-        return
-    out = stdout_console()
-    if out.is_terminal:
-        if rows:
-            out.print(render.search_table(rows))
-        else:
-            stderr_console().print("No article matches.", markup=False)
-    else:
-        for line in render.plain_search(rows):
-            click.echo(line)
+            rows = archive.iter_search(query or "", filters, limit or None, offset, order)
+        if fmt:
+            rows = map(_plain_marks, rows)
+        print_rows(rows, fmt, lambda r, w: render.search_table(r), render.plain_search)
+
+
+def _plain_marks(row: dict[str, Any]) -> dict[str, Any]:
+    """Matches wrapped in ** for JSON, CSV and TSV, as piped output shows them."""
+    row["title_snippet"] = render.plain_snippet(row.get("title_snippet"))
+    row["snippet"] = render.plain_snippet(row.get("snippet"))
+    return row
 
 
 @cli.command(context_settings=CONTEXT)
@@ -553,6 +580,13 @@ def stats(db_path: str, json_output: bool) -> None:
 )
 @filter_options
 @click.option("--query", help="Only articles matching this full-text query.")
+@click.option("--limit", default=0, type=click.IntRange(min=0), help="Write at most this many (default 0: all).")
+@click.option(
+    "--sort",
+    type=click.Choice(["id", *(k for k in SORTS if k != "id"), "relevance"]),
+    default=None,
+    help="Order of the articles (default: id; oldest first with --query).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @click.option("--allow-formulas", is_flag=True, help="CSV: do not defuse cells that start with = + - @.")
 @errors_handled
@@ -564,7 +598,10 @@ def export(
     until: str | None,
     lang: str | None,
     site: str | None,
+    author: str | None,
     query: str | None,
+    limit: int,
+    sort: str | None,
     overwrite: bool,
     allow_formulas: bool,
 ) -> None:
@@ -580,13 +617,18 @@ def export(
     """
     if fmt == "txt" and not output:
         raise click.UsageError("--format txt writes a folder: give it with --output FOLDER.")
-    filters = make_filters(since, until, lang, site)
+    filters = make_filters(since, until, lang, site, author)
     with open_archive(db_path) as archive:
         rows: Iterable[dict[str, Any]]
         if query:
-            rows = archive.iter_search(query, filters, limit=None, sort="oldest", with_text=True)
+            order = sort or "oldest"
+            if order not in ("oldest", "newest", "relevance"):
+                raise click.UsageError("with --query, --sort is oldest, newest or relevance.")
+            rows = archive.iter_search(query, filters, limit=limit or None, sort=order, with_text=True)
+        elif sort == "relevance":
+            raise click.UsageError("--sort relevance ranks the hits of a --query.")
         else:
-            rows = archive.iter_articles(filters, sort="id")
+            rows = archive.iter_articles(filters, sort=sort or "id", limit=limit or None)
         if fmt == "txt":
             assert output is not None
             count = write_txt(rows, Path(output), overwrite)

@@ -57,6 +57,53 @@ def write_csv(rows: Iterable[dict[str, Any]], out: IO[str], safe: bool = True) -
     return n
 
 
+ROW_FORMATS = ("json", "nl", "csv", "tsv")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def write_rows(rows: Iterable[dict[str, Any]], out: IO[str], fmt: str, safe: bool = True) -> int:
+    """Rows as sqlite-utils prints them: a JSON array, JSON lines, CSV or TSV, streamed.
+
+    The array is written item by item (the same text `json.dumps(rows, indent=2)` gives), so no
+    format holds the rows in memory. CSV and TSV take their header from the first row's keys
+    and defuse formula cells unless `safe` is False, as `export --format csv` does.
+    """
+    n = 0
+    if fmt == "json":
+        for row in rows:
+            item = json.dumps(row, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+            out.write(("[\n  " if n == 0 else ",\n  ") + item)
+            n += 1
+        out.write("\n]\n" if n else "[]\n")
+        return n
+    if fmt == "nl":
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            n += 1
+        return n
+    if fmt not in ("csv", "tsv"):
+        raise ValueError(f"unknown row format: {fmt}")
+    writer = csv.writer(out, lineterminator="\n", delimiter="\t" if fmt == "tsv" else ",")
+    for row in rows:
+        if n == 0:
+            writer.writerow(list(row))
+        cells = [_cell(v) for v in row.values()]
+        if safe:
+            cells = [f"'{c}" if c.startswith(FORMULA_START) else c for c in cells]
+        writer.writerow(cells)
+        n += 1
+    return n
+
+
 def txt_name(row: dict[str, Any]) -> str:
     """`2024-03-09_titre-de-l-article_42.txt`: sortable, safe on every file system."""
     day = (row.get("published") or "")[:10] or "undated"
