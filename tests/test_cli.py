@@ -43,7 +43,10 @@ def ingested(folder: Path) -> Path:
 
 def test_version_and_help() -> None:
     assert invoke("--version").stdout == f"newsarchive, version {__version__}\n"
-    for command in ("ingest", "list", "search", "show", "stats", "export", "clean", "reclean"):
+    assert set(cli.commands) == {  # type: ignore[attr-defined]
+        "ingest", "list", "search", "show", "stats", "export", "clean", "reclean", "reindex", "delete", "runs", "problems",
+    }  # fmt: skip
+    for command in cli.commands:  # type: ignore[attr-defined]
         result = invoke(command, "--help")
         assert result.exit_code == 0
         assert "Example:" in result.stdout and "--help" in result.stdout, command
@@ -384,3 +387,51 @@ def test_every_filter_on_every_command_and_export_limits(ingested: Path) -> None
     assert [json.loads(line)["id"] for line in invoke("export", "--limit", "3").stdout.splitlines()] == [1, 2, 3]
     refused = CliRunner().invoke(cli, ["export", "--sort", "relevance"])
     assert refused.exit_code == 2 and refused.stderr.endswith("Error: --sort relevance ranks the hits of a --query.\n")
+
+
+def test_runs_problems_and_delete_take_back_a_wrong_ingest(ingested: Path, tmp_path: Path) -> None:
+    wrong = tmp_path / "wrong"
+    wrong.mkdir()
+    (wrong / "note.txt").write_text("Bonjour.", encoding="utf-8")
+    shutil.copy(ingested / "marche-producteurs-nantes.txt", wrong / "copie.txt")  # a duplicate
+    (wrong / "autre.txt").write_text(
+        "Titre d'un article de trop\n\n" + "Ce paragraphe est long, il parle de la ville et du conseil municipal. " * 4,
+        encoding="utf-8",
+    )
+    assert invoke("ingest", str(wrong), "-q").exit_code == 0
+    runs = json.loads(invoke("runs", "--json").stdout)
+    assert [(r["id"], r["status"], r["new"], r["duplicate"], r["skipped"]) for r in runs] == [
+        (2, "completed", 1, 1, 1),
+        (1, "completed", 7, 1, 0),
+    ]
+    assert invoke("runs", "--limit", "1").stdout.split("\t")[:4] == [
+        "2",
+        runs[0]["started_at"],
+        runs[0]["ended_at"],
+        "completed",
+    ]
+    assert invoke("problems", "--run", "2").stdout.split("\t")[:4] == [
+        "2", "skipped", str(wrong / "note.txt"), "too short to be an article: 7 letters or digits, fewer than 20",
+    ]  # fmt: skip
+    assert invoke("problems", "--outcome", "failed", "--json").stdout == "[]\n"
+    assert CliRunner().invoke(cli, ["problems", "--outcome", "failed"], env=TERMINAL).stderr == "No problem recorded.\n"
+
+    dry = invoke("delete", "--run", "2", "--dry-run")
+    assert dry.stdout == f"8\tundated\tTitre d'un article de trop\t{wrong / 'autre.txt'}\n"
+    assert dry.stderr == "would delete 1 article (--dry-run)\n"
+    assert invoke("list", "--limit", "0", "--json").stdout.count('"id"') == 8  # a dry run deletes nothing
+    assert invoke("search", "title:trop", "--count").stdout == "1\n"
+    done = invoke("delete", "--source-prefix", str(wrong), "--json")  # not article 4, which copie.txt repeats
+    assert json.loads(done.stdout) == {"deleted": 1, "ids": [8], "dry_run": False}
+    assert invoke("search", "title:trop", "--count").stdout == "0\n"  # the index follows
+    assert invoke("show", "8").exit_code == 1
+    again = json.loads(invoke("ingest", str(wrong), "--json").stdout)  # the files are forgotten: back it comes
+    assert again["counts"]["new"] == 1
+    nothing = CliRunner().invoke(cli, ["delete"])
+    assert nothing.exit_code == 1
+    assert nothing.stderr == (
+        "Error: delete needs something to select articles by.\n"
+        "Give article ids, or filters such as --site, --source-prefix PATH or --run N (see --help).\n"
+    )
+    assert invoke("delete", "--site", "nowhere.example").stderr == "No article matches.\n"
+    assert invoke("delete", "4", "6").stderr == "deleted 2 articles\n"  # not a terminal: no question asked

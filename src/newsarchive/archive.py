@@ -37,8 +37,11 @@ FTS_TOKENIZER = "unicode61 remove_diacritics 2"  # case- and accent-insensitive 
 ARTICLE_FIELDS = (
     "id", "path", "url", "site", "title", "author", "published", "date_source", "lang",
     "words", "tags", "text", "kind", "encoding", "content_hash", "source_hash",
-    "cleaner_version", "ingested_at", "updated_at",
+    "cleaner_version", "ingested_at", "updated_at", "run_id",
 )  # fmt: skip
+
+
+DELETE_HINT = "Give article ids, or filters such as --site, --source-prefix PATH or --run N (see --help)."
 
 
 class ArchiveError(Exception):
@@ -235,6 +238,14 @@ def m004_no_sqlite_fts(conn: sqlite3.Connection) -> None:
     for trigger in ("articles_ai", "articles_ad", "articles_au"):
         conn.execute(f"DROP TRIGGER IF EXISTS [{trigger}]")
     conn.execute("DROP TABLE IF EXISTS [articles_fts]")
+
+
+@migration
+def m005_article_run(conn: sqlite3.Connection) -> None:
+    """Each article remembers the ingest run that first stored it, so `delete --run N` can take
+    back what a wrong ingest brought in (NULL for articles stored before this step)."""
+    conn.execute("ALTER TABLE articles ADD COLUMN run_id INTEGER REFERENCES runs (id)")
+    conn.execute("CREATE INDEX idx_articles_run_id ON articles (run_id)")
 
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -699,6 +710,7 @@ class Archive:
         article_id: int | None = None,
         compressed: tuple[int, bytes] | None = None,
         analysed: tuple[str, str] | None = None,
+        run_id: int | None = None,
     ) -> int:
         """Insert a new article, or replace the fields of `article_id` in place (same id).
 
@@ -728,6 +740,7 @@ class Archive:
         with self.transaction():
             if article_id is None:
                 values["ingested_at"] = stamp
+                values["run_id"] = run_id
                 columns = ", ".join(values)
                 marks = ", ".join(f":{k}" for k in values)
                 cursor = self.conn.execute(f"INSERT INTO articles ({columns}) VALUES ({marks})", values)
@@ -754,6 +767,53 @@ class Archive:
                 return
             self.conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
             self._index(article_id)
+
+    def select_for_delete(
+        self,
+        ids: list[int] | None = None,
+        filters: Filters | None = None,
+        source_prefix: str | None = None,
+        run_id: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The articles `delete` would remove: every criterion given must hold (AND)."""
+        clauses, params = (filters or Filters()).where()
+        if ids:
+            names = [f"id{i}" for i in range(len(ids))]
+            clauses.append(f"articles.id IN ({', '.join(':' + n for n in names)})")
+            params.update(zip(names, ids, strict=True))
+        if source_prefix:
+            prefix = source_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            # brought in from there only: an article that a file elsewhere repeats stays
+            clauses.append(
+                "(articles.path LIKE :prefix ESCAPE '\\' AND NOT EXISTS (SELECT 1 FROM files"
+                " WHERE files.article_id = articles.id AND files.path NOT LIKE :prefix ESCAPE '\\'))"
+            )
+            params["prefix"] = prefix + "%"
+        if run_id is not None:
+            clauses.append("articles.run_id = :run_id")
+            params["run_id"] = run_id
+        if not clauses:
+            raise ArchiveError("delete needs something to select articles by.", hint=DELETE_HINT)
+        columns = "id, published, title, site, author, path"
+        return self._rows(f"SELECT {columns} FROM articles WHERE {' AND '.join(clauses)} ORDER BY id", params)
+
+    def delete_articles(self, ids: list[int]) -> int:
+        """Remove articles with their stored inputs, their files' records and their index entries.
+
+        The files that brought them in are forgotten too, so that ingesting the same folder again
+        brings them back (a record left behind would mark them unchanged and skip them).
+        """
+        removed = 0
+        with self.transaction():
+            for article_id in ids:
+                if not self.article_exists(article_id):
+                    continue
+                self.conn.execute("DELETE FROM files WHERE article_id = ?", (article_id,))
+                self.conn.execute("DELETE FROM raw_inputs WHERE article_id = ?", (article_id,))
+                self.conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+                self._index(article_id)
+                removed += 1
+        return removed
 
     def start_run(self, inputs: list[str], options: dict[str, Any]) -> int:
         with self.transaction():
@@ -782,13 +842,30 @@ class Archive:
                 {"ended_at": now_iso(), "status": status, "id": run_id, **counts},
             )
 
-    def runs(self) -> list[dict[str, Any]]:
-        return self._rows("SELECT * FROM runs ORDER BY id")
+    def runs(self, limit: int | None = None, newest_first: bool = False) -> list[dict[str, Any]]:
+        """Ingest runs, with what they were given and what came of it."""
+        order = "DESC" if newest_first else "ASC"
+        rows = self._rows(f"SELECT * FROM runs ORDER BY id {order} LIMIT ?", (-1 if limit is None else limit,))
+        for row in rows:
+            row["inputs"] = json.loads(row["inputs"])
+            row["options"] = json.loads(row["options"])
+        return rows
 
-    def problems(self, run_id: int | None = None) -> list[dict[str, Any]]:
-        if run_id is None:
-            return self._rows("SELECT * FROM problems ORDER BY id")
-        return self._rows("SELECT * FROM problems WHERE run_id = ? ORDER BY id", (run_id,))
+    def problems(
+        self, run_id: int | None = None, outcome: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Skipped and failed files with their reasons, oldest first (a run's own order)."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if run_id is not None:
+            clauses.append("run_id = ?")
+            params.append(run_id)
+        if outcome is not None:
+            clauses.append("outcome = ?")
+            params.append(outcome)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        params.append(-1 if limit is None else limit)
+        return self._rows(f"SELECT * FROM problems {where} ORDER BY id LIMIT ?", params)
 
     # ------------------------------------------------------------ reading
     def _rows(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:

@@ -149,6 +149,7 @@ def print_rows(
     fmt: str | None,
     table: Callable[[list[dict[str, Any]], int], Any],
     plain: Callable[[Iterable[dict[str, Any]]], Iterable[str]],
+    empty: str = "No article matches.",
 ) -> int:
     """The one place rows meet the user: a format asked for, a table on a terminal, else plain lines."""
     if fmt:
@@ -159,7 +160,7 @@ def print_rows(
         if shown:
             out.print(table(shown, out.width))
         else:
-            stderr_console().print("No article matches.", markup=False)
+            stderr_console().print(empty, markup=False)
         return len(shown)
     n = 0
     for line in plain(rows):
@@ -565,6 +566,114 @@ def stats(db_path: str, json_output: bool) -> None:
     else:
         for line in render.plain_stats(data):
             click.echo(line)
+
+
+# ------------------------------------------------------------------ delete, runs, problems
+@cli.command(context_settings=CONTEXT)
+@version_option
+@click.argument("ids", nargs=-1, type=int, metavar="[ID]...")
+@db_option
+@filter_options
+@click.option("--source-prefix", metavar="PATH", help="Only articles whose input file lies under PATH.")
+@click.option("--run", "run_id", type=int, metavar="N", help="Only articles that ingest run N stored (see `runs`).")
+@click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before deleting (a terminal asks).")
+@json_option
+@errors_handled
+def delete(
+    ids: tuple[int, ...],
+    db_path: str,
+    since: str | None,
+    until: str | None,
+    lang: str | None,
+    site: str | None,
+    author: str | None,
+    source_prefix: str | None,
+    run_id: int | None,
+    dry_run: bool,
+    yes: bool,
+    json_output: bool,
+) -> None:
+    """Remove articles: by id, by filters, by the folder they came from or the run that stored them.
+
+    Every criterion given must hold. The stored inputs, the records of the files that brought
+    the articles in and their search index entries go with them, so ingesting the same folder
+    again brings them back.
+
+    \b
+    Example:
+        newsarchive delete --run 3 --dry-run
+        newsarchive delete --source-prefix scrapes/2024-bad/ --yes
+        newsarchive delete 12 15
+    """
+    prefix = None
+    if source_prefix:
+        prefix = os.path.abspath(os.path.expanduser(source_prefix))
+        if os.path.isdir(prefix):
+            prefix = os.path.join(prefix, "")  # a folder: what lies under it, not "folder2/"
+    err = stderr_console()
+    with open_archive(db_path) as archive:
+        filters = make_filters(since, until, lang, site, author)
+        rows = archive.select_for_delete(list(ids), filters, prefix, run_id)
+        if dry_run or not rows:
+            if json_output:
+                print_json({"deleted": 0, "would_delete": [r["id"] for r in rows], "dry_run": dry_run})
+                return
+            for line in render.plain_selection(rows):
+                click.echo(line)
+            if not rows:
+                err.print("No article matches.", markup=False)
+            else:
+                err.print(f"would delete {len(rows)} article{'s' * (len(rows) != 1)} (--dry-run)", markup=False)
+            return
+        if not yes and sys.stdin.isatty() and not json_output:
+            click.confirm(f"Delete {len(rows)} article{'s' * (len(rows) != 1)}?", abort=True, err=True)
+        deleted = archive.delete_articles([int(r["id"]) for r in rows])
+        archive.feed_search_index()
+    if json_output:
+        print_json({"deleted": deleted, "ids": [r["id"] for r in rows], "dry_run": False})
+    else:
+        err.print(f"deleted {deleted} article{'s' * (deleted != 1)}", markup=False)
+
+
+@cli.command(context_settings=CONTEXT)
+@version_option
+@db_option
+@click.option(
+    "--limit", default=20, show_default=True, type=click.IntRange(min=0), help="Show at most this many (0: all)."
+)
+@output_options
+@errors_handled
+def runs(db_path: str, limit: int, fmt: str | None) -> None:
+    """The ingest runs, newest first: when, what, how it ended and what came of it.
+
+    \b
+    Example:
+        newsarchive runs --limit 5
+    """
+    with open_archive(db_path) as archive:
+        rows = archive.runs(limit or None, newest_first=True)
+    print_rows(rows, fmt, lambda r, w: render.runs_table(r), render.plain_runs, empty="No run yet.")
+
+
+@cli.command(context_settings=CONTEXT)
+@version_option
+@db_option
+@click.option("--run", "run_id", type=int, metavar="N", help="Only the files of ingest run N.")
+@click.option("--outcome", type=click.Choice(["skipped", "failed"]), help="Only skipped or only failed files.")
+@click.option("--limit", default=0, type=click.IntRange(min=0), help="Show at most this many (default 0: all).")
+@output_options
+@errors_handled
+def problems(db_path: str, run_id: int | None, outcome: str | None, limit: int, fmt: str | None) -> None:
+    """Files that were skipped or failed, with their reasons, as every run recorded them.
+
+    \b
+    Example:
+        newsarchive problems --run 3 --outcome failed
+    """
+    with open_archive(db_path) as archive:
+        rows = archive.problems(run_id, outcome, limit or None)
+    print_rows(rows, fmt, lambda r, w: render.problems_table(r), render.plain_problems, empty="No problem recorded.")
 
 
 # ------------------------------------------------------------------ export

@@ -84,9 +84,8 @@ def process(raw: RawInput, path: str, now: datetime | None = None) -> Article:
         whole = letters or _letters(html_to_text(raw.text) if raw.kind == "html" else raw.text)
         if whole < MIN_ARTICLE_LETTERS:
             shown = max(letters, whole)
-            raise Rejected(
-                f"too short to be an article: {shown} letters or digits, fewer than {MIN_ARTICLE_LETTERS}", "skipped"
-            )
+            counted = "1 letter or digit" if shown == 1 else f"{shown} letters or digits"
+            raise Rejected(f"too short to be an article: {counted}, fewer than {MIN_ARTICLE_LETTERS}", "skipped")
         raise Rejected("no article text found after cleaning", "skipped")
     article.lang = detect_language(article.text)
     return article
@@ -497,7 +496,7 @@ class Ingester:
                 key, item.size, item.mtime_ns, done.source_hash, known["article_id"], known["outcome"]
             )
             return FileResult(key, "unchanged", id=known["article_id"])  # touched, same bytes
-        return self._store(item, known, done)
+        return self._store(item, known, done, run_id)
 
     def _known_state(self, key: str) -> dict[str, Any] | None:
         """What a previous run settled for this path: an article still stored, or a settled skip."""
@@ -510,7 +509,9 @@ class Ingester:
             return state
         return None
 
-    def _store(self, item: InputFile, state: dict[str, Any] | None, done: Work) -> FileResult:
+    def _store(
+        self, item: InputFile, state: dict[str, Any] | None, done: Work, run_id: int | None = None
+    ) -> FileResult:
         key = item.key
         article = done.article
         digest = done.content_hash
@@ -531,6 +532,7 @@ class Ingester:
             own,
             compressed=(done.size, done.stored),
             analysed=done.terms,
+            run_id=run_id,
         )
         outcome = "updated" if own is not None else "new"
         self.archive.record_file(key, item.size, item.mtime_ns, done.source_hash, article_id, outcome)

@@ -180,6 +180,87 @@ def plain_search(rows: Iterable[dict[str, Any]]) -> Iterable[str]:
         yield "    " + plain_snippet(row.get("snippet"))
 
 
+def plain_selection(rows: Iterable[dict[str, Any]]) -> Iterable[str]:
+    """id, date, title, input file: what `delete --dry-run` would remove."""
+    for row in rows:
+        yield "\t".join(
+            [
+                str(row["id"]),
+                day(row) or "undated",
+                safe(row.get("title")) or "(no title)",
+                visible_controls(str(row["path"])),
+            ]
+        )
+
+
+# ------------------------------------------------------------------ runs and problems
+RUN_COUNTS = ("new", "updated", "unchanged", "duplicate", "skipped", "failed")
+
+
+def _run_inputs(row: dict[str, Any]) -> str:
+    return " ".join(safe(p) for p in row.get("inputs") or [])
+
+
+def runs_table(rows: Iterable[dict[str, Any]]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD)
+    table.add_column("run", justify="right", style="cyan", no_wrap=True)
+    table.add_column("started", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("files")
+    table.add_column("inputs", overflow="fold")
+    for row in rows:
+        counts = ", ".join(f"{row[name]} {name}" for name in RUN_COUNTS if row[name]) or "none"
+        table.add_row(
+            str(row["id"]),
+            safe(row["started_at"])[:16].replace("T", " "),
+            Text(safe(row["status"]), style="" if row["status"] == "completed" else "red"),
+            Text(counts),
+            Text(_run_inputs(row)),
+        )
+    return table
+
+
+def plain_runs(rows: Iterable[dict[str, Any]]) -> Iterable[str]:
+    """run, started, ended, status, the six counts, the inputs: one tab-separated line a run."""
+    for row in rows:
+        yield "\t".join(
+            [str(row["id"]), safe(row["started_at"]), safe(row["ended_at"]), safe(row["status"])]
+            + [str(row[name]) for name in RUN_COUNTS]
+            + [_run_inputs(row)]
+        )
+
+
+def problems_table(rows: Iterable[dict[str, Any]]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD)
+    table.add_column("run", justify="right", style="cyan", no_wrap=True)
+    table.add_column("outcome", no_wrap=True)
+    table.add_column("file", overflow="fold")
+    table.add_column("reason")
+    for row in rows:
+        style = "red" if row["outcome"] == "failed" else ""
+        table.add_row(
+            str(row["run_id"]),
+            Text(safe(row["outcome"]), style=style),
+            Text(visible_controls(str(row["path"]))),
+            Text(safe(row["reason"])),
+        )
+    return table
+
+
+def plain_problems(rows: Iterable[dict[str, Any]]) -> Iterable[str]:
+    """run, outcome, file, reason, when: one tab-separated line a file."""
+    for row in rows:
+        yield "\t".join(
+            [
+                str(row["run_id"]),
+                safe(row["outcome"]),
+                visible_controls(str(row["path"])),
+                safe(row["reason"]),
+                safe(row["at"]),
+            ]
+        )
+
+
 # ------------------------------------------------------------------ show
 def header_fields(row: dict[str, Any], duplicates: list[str]) -> list[tuple[str, str]]:
     date = safe(row.get("published")) or "none found"
