@@ -134,7 +134,7 @@ def test_search_with_nothing_to_find_is_one_clear_message(ingested: Path) -> Non
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     assert lines[0].startswith("Error: the query has no word to search for")
-    assert lines[1] == 'Search words, "a phrase", a OR b, -word, prefix*, title:word, author:name.'
+    assert lines[1] == 'Search words, "a phrase", a OR b, -word or NOT word, prefix*, title:word, author:name.'
 
 
 def test_show(ingested: Path) -> None:

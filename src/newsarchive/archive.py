@@ -927,7 +927,7 @@ class Archive:
             return parse_query(query)
         except QueryError as exc:
             raise QuerySyntaxError(
-                f"{exc}.", hint='Search words, "a phrase", a OR b, -word, prefix*, title:word, author:name.'
+                f"{exc}.", hint='Search words, "a phrase", a OR b, -word or NOT word, prefix*, title:word, author:name.'
             ) from None
 
     def _sql_filter(self, parsed: Query, filters: Filters | None) -> tuple[list[str], dict[str, Any]]:
