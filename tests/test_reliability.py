@@ -262,3 +262,109 @@ def test_reading_while_an_ingest_writes(tmp_path: Path, reference: tuple[Path, l
     assert json.loads(shown.stdout)["id"] == 1
     assert process.returncode == 0
     assert len(stored(db)) == len(expected)
+
+
+# ---------------------------------------------------------------- data loss and safety (issue 17)
+def test_no_output_may_be_the_archive_or_its_index(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    folder = tmp_path / "in"
+    write(folder / "a.txt", article(1))
+    assert run_cli("ingest", str(folder), "--db", str(db), "-q").exit_code == 0
+    before = db.read_bytes()
+    for args in (
+        ["ingest", str(folder), "--db", str(db), "--report", str(db)],
+        ["ingest", str(folder), "--db", str(db), "--report", f"{db}-wal"],
+        ["export", "--db", str(db), "-o", str(db), "--overwrite"],
+        ["export", "--db", str(db), "-o", str(tmp_path / "a.db-search" / "x.jsonl")],
+        ["export", "--db", str(db), "--format", "txt", "-o", str(tmp_path / "a.db-search")],
+    ):
+        result = run_cli(*args)
+        assert result.exit_code == 2, args
+        assert "is the archive (or its journal or search index)" in result.stderr
+    assert db.read_bytes() == before and stored(db)[0]["id"] == 1
+
+
+def test_a_planted_part_file_is_never_written_through(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    write(tmp_path / "in" / "a.txt", article(1))
+    assert run_cli("ingest", str(tmp_path / "in"), "--db", str(db), "-q").exit_code == 0
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = write(tmp_path / "victim.txt", "do not touch")
+    name = "undated_budget-des-ecoles-episode-1_1.txt"
+    for planted in (f"{name}.part", f".{name}.part"):
+        os.symlink(victim, out / planted)
+    assert run_cli("export", "--db", str(db), "--format", "txt", "-o", str(out)).exit_code == 0
+    assert victim.read_text() == "do not touch"
+    assert (out / name).is_file() and not (out / name).is_symlink()
+    assert oct((out / name).stat().st_mode & 0o777) == oct(0o666 & ~_umask())  # not mkstemp's 0600
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_huge_numbers_give_results_or_one_sentence(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    write(tmp_path / "in" / "a.txt", article(1))
+    assert run_cli("ingest", str(tmp_path / "in"), "--db", str(db), "-q").exit_code == 0
+    big = run_cli("search", "budget", "--db", str(db), "--limit", "2147483647", "--json")
+    assert big.exit_code == 0 and [h["id"] for h in json.loads(big.stdout)] == [1]
+    far = run_cli("search", "budget", "--db", str(db), "--offset", "9223372036854775807", "--json")
+    assert (far.exit_code, far.stdout) == (0, "[]\n")
+    assert run_cli("list", "--db", str(db), "--limit", "9223372036854775807", "--json").exit_code == 0
+    for args in (["show", "99999999999999999999"], ["list", "--limit", "99999999999999999999"],
+                 ["search", "--similar", "99999999999999999999"]):  # fmt: skip
+        result = run_cli(*args, "--db", str(db))
+        assert result.exit_code == 2 and "is not in the range" in result.stderr, args
+        assert "Traceback" not in result.output
+
+
+def test_only_a_regular_file_can_be_an_archive(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.db"
+    os.mkfifo(fifo)
+    for path, kind in ((fifo, "a named pipe"), (Path("/dev/null"), "a character device")):
+        result = run_cli("list", "--db", str(path))  # the FIFO would block forever if it were opened
+        assert result.exit_code == 1
+        assert result.stderr.startswith(f"Error: {path} is not a regular file ({kind}): an archive is a file.\n")
+    assert not Path("/dev/null-journal").exists()
+
+
+def test_a_full_disk_is_one_sentence_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    write(tmp_path / "in" / "a.txt", article(1))
+    assert run_cli("ingest", str(tmp_path / "in"), "--db", str(db), "-q").exit_code == 0
+    with open("/dev/full", "w") as full:  # every write fails with ENOSPC
+        done = subprocess.run(
+            [sys.executable, "-m", "newsarchive", "export", "--db", str(db), "--format", "csv"],
+            stdout=full, stderr=subprocess.PIPE, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert (
+        done.stderr
+        == "Error: the disk is full: free some space and run the same command again (what was stored is kept).\n"
+    )
+
+
+def test_an_input_accepted_once_stays_usable(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    bomb = gzip.compress((article(1) + "\n" + "Un mot de plus. " * 600_000).encode())  # ~ 10 MB, ratio ~ 1000
+    write(tmp_path / "in" / "a.txt.gz", bomb)
+    assert run_cli("ingest", str(tmp_path / "in"), "--db", str(db), "-q").exit_code == 0
+    raw = run_cli("show", "1", "--raw", "--db", str(db))
+    assert raw.exit_code == 0 and raw.stdout.startswith("Budget des écoles, épisode 1")
+    again = json.loads(run_cli("reclean", "--db", str(db), "--json").stdout)
+    assert (again["kept"], again["reasons"]) == (0, {})
+
+
+def test_bidirectional_overrides_and_huge_queries(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    write(tmp_path / "in" / "a.txt", article(1, title="Budget \u202eseloce\u202c des écoles"))
+    assert run_cli("ingest", str(tmp_path / "in"), "--db", str(db), "-q").exit_code == 0
+    assert "\u202e" not in run_cli("list", "--db", str(db)).stdout
+    assert "\u202e" not in run_cli("show", "1", "--db", str(db)).stdout
+    huge = run_cli("search", "budget " * 200, "--db", str(db))
+    assert huge.exit_code == 1
+    assert huge.stderr.startswith("Error: the query is 1,400 characters long; a query has at most 1,000.\n")

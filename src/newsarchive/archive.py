@@ -13,6 +13,7 @@ import os
 import re
 import secrets
 import sqlite3
+import stat
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -453,7 +454,7 @@ class Archive:
     # ------------------------------------------------------------ search index
     @property
     def index_path(self) -> Path:
-        return Path(f"{self.path}-search")
+        return Path(f"{self.path}-search")  # archive_files() names it too
 
     def _search_index(self) -> SearchIndex:
         if self._search is None:
@@ -1177,11 +1178,43 @@ def _folder_size(path: Path) -> int:
     return total
 
 
+def _kind_of(path: Path) -> str:
+    mode = path.stat().st_mode
+    for test, name in (
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def archive_files(db_path: str | os.PathLike[str]) -> list[Path]:
+    """What belongs to the archive at `db_path`: no output of ours may be written over these."""
+    path = Path(os.path.realpath(db_path))
+    siblings = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal", "-search")]
+    return [path, *siblings]
+
+
+def is_archive_file(candidate: str | os.PathLike[str], db_path: str | os.PathLike[str]) -> bool:
+    """True when writing `candidate` would overwrite the archive, its journal or its index folder."""
+    target = Path(os.path.realpath(candidate))
+    *files, folder = archive_files(db_path)
+    return target in files or target == folder or folder in target.parents
+
+
 def _refuse_foreign_file(path: Path, create: bool) -> None:
     """Never open (and so never modify) a file that is not an SQLite database."""
     if path.exists():
         if path.is_dir():
             raise NotAnArchive(f"{path} is a folder, not an archive file.", hint="Give a file name with --db.")
+        if not path.is_file():  # a FIFO would block every command, a device is no place for one
+            raise NotAnArchive(
+                f"{path} is not a regular file ({_kind_of(path)}): an archive is a file.",
+                hint="Give a file name with --db (one that does not exist yet is created).",
+            )
         try:
             with open(path, "rb") as fh:
                 header = fh.read(16)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import logging
@@ -26,9 +27,9 @@ from rich.progress import (
 )
 
 from newsarchive import __version__, render
-from newsarchive.archive import SORTS, Archive, ArchiveError, Filters
-from newsarchive.export import ExportError, write_csv, write_jsonl, write_rows, write_txt
-from newsarchive.inputs import DEFAULT_MAX_BYTES, decode_input, discover, read_input
+from newsarchive.archive import SORTS, Archive, ArchiveError, Filters, is_archive_file
+from newsarchive.export import ExportError, atomic_output, write_csv, write_jsonl, write_rows, write_txt
+from newsarchive.inputs import DEFAULT_MAX_BYTES, STORED_MAX_BYTES, decode_input, discover, read_input
 from newsarchive.model import CLEANER_VERSION, Rejected
 from newsarchive.pipeline import FileResult, Ingester, IngestOptions, process, reclean
 from newsarchive.pipeline import explain as explain_lines
@@ -38,6 +39,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 for _name in ("trafilatura", "htmldate", "courlan", "charset_normalizer"):
     logging.getLogger(_name).setLevel(logging.CRITICAL)
 DEFAULT_DB = "archive.db"
+# SQLite's integers: every count and id the user types is checked against them here, at the edge,
+# so none overflows below (a limit that large means "all", and the index never allocates it).
+MAX_INT = 2**63 - 1
+COUNT = click.IntRange(min=0, max=MAX_INT)
+ARTICLE_ID = click.IntRange(min=1, max=MAX_INT)
 NOTHING_INGESTED = 126  # every file failed: trafilatura's CLI exits 126 there too (1: some failed)
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -103,12 +109,28 @@ def errors_handled(fn: F) -> F:
         except Exception as exc:
             if os.environ.get("NEWSARCHIVE_DEBUG"):
                 raise
+            known = _ordinary_condition(exc)
+            if known:
+                raise click.ClickException(known) from None
             raise click.ClickException(
                 f"unexpected error: {type(exc).__name__}: {exc}\n"
                 "Set NEWSARCHIVE_DEBUG=1 to see the traceback, and please report it."
             ) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _ordinary_condition(exc: Exception) -> str | None:
+    """A full disk or a read-only file is no bug: one sentence that says what to do."""
+    text = str(exc).lower()
+    number = getattr(exc, "errno", None)
+    where = getattr(exc, "filename", None)
+    place = f" holding {where}" if where else ""
+    if number == errno.ENOSPC or "database or disk is full" in text:
+        return f"the disk{place} is full: free some space and run the same command again (what was stored is kept)."
+    if number in (errno.EROFS, errno.EACCES, errno.EPERM) or "readonly database" in text or "read-only" in text:
+        return f"cannot write{' ' + str(where) if where else ''}: the file or its folder is read-only ({exc})."
+    return None
 
 
 version_option = click.version_option(__version__, "--version", prog_name="newsarchive")
@@ -278,6 +300,8 @@ def ingest(
         newsarchive ingest data/samples --lang fr --report report.jsonl
     """
     err = stderr_console()
+    if report and is_archive_file(report, db_path):
+        raise click.UsageError(f"{report} is the archive (or its journal or search index): write the report elsewhere.")
     wanted = frozenset(code.strip().lower() for code in langs.split(",") if code.strip()) if langs else None
     options = IngestOptions(
         langs=wanted,
@@ -348,10 +372,8 @@ def ingest(
 @version_option
 @db_option
 @filter_options
-@click.option(
-    "--limit", default=20, show_default=True, type=click.IntRange(min=0), help="Show at most this many (0: all)."
-)
-@click.option("--offset", default=0, type=click.IntRange(min=0), help="Skip this many first.")
+@click.option("--limit", default=20, show_default=True, type=COUNT, help="Show at most this many (0: all).")
+@click.option("--offset", default=0, type=COUNT, help="Skip this many first.")
 @click.option(
     "--sort", type=click.Choice(list(SORTS)), default="newest", show_default=True, help="Order of the articles."
 )
@@ -392,15 +414,13 @@ def list_command(
 @click.argument("query_words", nargs=-1, metavar="QUERY")
 @db_option
 @filter_options
-@click.option(
-    "--limit", default=20, show_default=True, type=click.IntRange(min=0), help="Show at most this many (0: all)."
-)
-@click.option("--offset", default=0, type=click.IntRange(min=0), help="Skip this many first.")
+@click.option("--limit", default=20, show_default=True, type=COUNT, help="Show at most this many (0: all).")
+@click.option("--offset", default=0, type=COUNT, help="Skip this many first.")
 @click.option(
     "--sort", type=click.Choice(["relevance", "date", "newest", "oldest"]), default="relevance", show_default=True
 )
 @click.option("--count", "count_only", is_flag=True, help="Print only the number of matching articles.")
-@click.option("--similar", type=int, metavar="ID", help="Articles most like article ID (instead of a query).")
+@click.option("--similar", type=ARTICLE_ID, metavar="ID", help="Articles most like article ID (instead of a query).")
 @output_options
 @errors_handled
 def search(
@@ -504,7 +524,7 @@ def reindex(db_path: str) -> None:
 # ------------------------------------------------------------------ show
 @cli.command(context_settings=CONTEXT)
 @version_option
-@click.argument("article_id", type=int, metavar="ID")
+@click.argument("article_id", type=ARTICLE_ID, metavar="ID")
 @db_option
 @click.option("--raw", is_flag=True, help="Print the original input as it was ingested.")
 @json_option
@@ -523,7 +543,7 @@ def show(article_id: int, db_path: str, raw: bool, json_output: bool) -> None:
         data = archive.raw(article_id) if raw else b""
     if raw:
         try:
-            text = decode_input(data, row["path"], max(len(data) * 50, 1)).text
+            text = decode_input(data, row["path"], STORED_MAX_BYTES).text
         except Rejected as rejected:
             raise click.ClickException(f"cannot decode the stored input: {rejected.reason}.") from None
         if json_output:
@@ -571,11 +591,13 @@ def stats(db_path: str, json_output: bool) -> None:
 # ------------------------------------------------------------------ delete, runs, problems
 @cli.command(context_settings=CONTEXT)
 @version_option
-@click.argument("ids", nargs=-1, type=int, metavar="[ID]...")
+@click.argument("ids", nargs=-1, type=ARTICLE_ID, metavar="[ID]...")
 @db_option
 @filter_options
 @click.option("--source-prefix", metavar="PATH", help="Only articles whose input file lies under PATH.")
-@click.option("--run", "run_id", type=int, metavar="N", help="Only articles that ingest run N stored (see `runs`).")
+@click.option(
+    "--run", "run_id", type=ARTICLE_ID, metavar="N", help="Only articles that ingest run N stored (see `runs`)."
+)
 @click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before deleting (a terminal asks).")
 @json_option
@@ -639,9 +661,7 @@ def delete(
 @cli.command(context_settings=CONTEXT)
 @version_option
 @db_option
-@click.option(
-    "--limit", default=20, show_default=True, type=click.IntRange(min=0), help="Show at most this many (0: all)."
-)
+@click.option("--limit", default=20, show_default=True, type=COUNT, help="Show at most this many (0: all).")
 @output_options
 @errors_handled
 def runs(db_path: str, limit: int, fmt: str | None) -> None:
@@ -659,9 +679,9 @@ def runs(db_path: str, limit: int, fmt: str | None) -> None:
 @cli.command(context_settings=CONTEXT)
 @version_option
 @db_option
-@click.option("--run", "run_id", type=int, metavar="N", help="Only the files of ingest run N.")
+@click.option("--run", "run_id", type=ARTICLE_ID, metavar="N", help="Only the files of ingest run N.")
 @click.option("--outcome", type=click.Choice(["skipped", "failed"]), help="Only skipped or only failed files.")
-@click.option("--limit", default=0, type=click.IntRange(min=0), help="Show at most this many (default 0: all).")
+@click.option("--limit", default=0, type=COUNT, help="Show at most this many (default 0: all).")
 @output_options
 @errors_handled
 def problems(db_path: str, run_id: int | None, outcome: str | None, limit: int, fmt: str | None) -> None:
@@ -689,7 +709,7 @@ def problems(db_path: str, run_id: int | None, outcome: str | None, limit: int, 
 )
 @filter_options
 @click.option("--query", help="Only articles matching this full-text query.")
-@click.option("--limit", default=0, type=click.IntRange(min=0), help="Write at most this many (default 0: all).")
+@click.option("--limit", default=0, type=COUNT, help="Write at most this many (default 0: all).")
 @click.option(
     "--sort",
     type=click.Choice(["id", *(k for k in SORTS if k != "id"), "relevance"]),
@@ -726,6 +746,8 @@ def export(
     """
     if fmt == "txt" and not output:
         raise click.UsageError("--format txt writes a folder: give it with --output FOLDER.")
+    if output and is_archive_file(output, db_path):
+        raise click.UsageError(f"{output} is the archive (or its journal or search index): export elsewhere.")
     filters = make_filters(since, until, lang, site, author)
     with open_archive(db_path) as archive:
         rows: Iterable[dict[str, Any]]
@@ -745,10 +767,8 @@ def export(
             target = Path(output)
             if target.exists() and not overwrite:
                 raise click.ClickException(f"{output} already exists.\nAdd --overwrite to replace it.")
-            tmp = target.with_name(target.name + ".part")
-            with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            with atomic_output(target) as fh:
                 count = write_jsonl(rows, fh) if fmt == "jsonl" else write_csv(rows, fh, not allow_formulas)
-            os.replace(tmp, target)
         else:
             stream = sys.stdout
             count = write_jsonl(rows, stream) if fmt == "jsonl" else write_csv(rows, stream, not allow_formulas)

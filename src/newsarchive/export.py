@@ -8,7 +8,9 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -104,6 +106,32 @@ def write_rows(rows: Iterable[dict[str, Any]], out: IO[str], fmt: str, safe: boo
     return n
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def atomic_output(target: Path) -> Iterator[IO[str]]:
+    """A file that appears at `target` whole or not at all.
+
+    It is written under a new random name beside `target`, created exclusively (a link planted
+    under a predictable name is never written through), and renamed over `target` when
+    complete; on any error (a full disk, Ctrl-C) it is removed and `target` is left as it was.
+    """
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 is for secrets: an export is read by others
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+        os.replace(tmp, target)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 def txt_name(row: dict[str, Any]) -> str:
     """`2024-03-09_titre-de-l-article_42.txt`: sortable, safe on every file system."""
     day = (row.get("published") or "")[:10] or "undated"
@@ -136,8 +164,7 @@ def write_txt(rows: Iterable[dict[str, Any]], folder: Path, overwrite: bool = Fa
                 f"{target} already exists with other content.",
                 hint="Export into an empty folder, or add --overwrite.",
             )
-        tmp = target.with_name(target.name + ".part")
-        tmp.write_text(content, encoding="utf-8")
-        os.replace(tmp, target)
+        with atomic_output(target) as fh:
+            fh.write(content)
         n += 1
     return n

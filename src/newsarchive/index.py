@@ -294,9 +294,10 @@ class SearchIndex:
 
     def top(self, query: Any, limit: int, offset: int = 0, by_date: bool = False) -> list[tuple[int, float]]:
         """(article id, score) of the best hits; by_date: newest first (score is then 0)."""
+        searcher = self.searcher()
+        limit = min(limit, int(searcher.num_docs) - offset)  # tantivy allocates what it is asked for
         if limit <= 0:
             return []
-        searcher = self.searcher()
         if by_date:
             result = searcher.search(query, limit, count=False, order_by_field="recency", offset=offset)
             hits = [(0.0, address) for _, address in result.hits]

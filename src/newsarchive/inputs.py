@@ -243,6 +243,11 @@ def read_input(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> RawInput:
     return decode_input(data, path.name, max_bytes)
 
 
+# An input the archive stored once is decoded again (show --raw, reclean) under this bound, not
+# under the ingest's --max-size (which may have been larger): what was accepted stays usable.
+STORED_MAX_BYTES = 1 << 30
+
+
 def decode_input(data: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> RawInput:
     """Turn stored bytes into text; the same path for a fresh file and a re-clean."""
     source_hash = hashlib.sha256(data).hexdigest()

@@ -30,6 +30,7 @@ from newsarchive.clean.text import TextResult, clean_text
 from newsarchive.index import analysed
 from newsarchive.inputs import (
     DEFAULT_MAX_BYTES,
+    STORED_MAX_BYTES,
     InputFile,
     Missing,
     RawInput,
@@ -585,7 +586,7 @@ def reclean(
         article_id = int(record["id"])
         outcome = "unchanged"
         try:
-            raw = decode_input(record["raw"], record["path"], max(len(record["raw"]) * 100, 1 << 20))
+            raw = decode_input(record["raw"], record["path"], STORED_MAX_BYTES)
             article = process(raw, record["path"], now)
         except Rejected as rejected:
             summary.kept += 1

@@ -51,7 +51,12 @@ class Query:
     authors: list[str] = field(default_factory=list)
 
 
+MAX_QUERY_CHARS = 1_000  # a query is typed or pasted: a longer one is a file by mistake, and slow
+
+
 def parse(text: str) -> Query:
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"the query is {len(text):,} characters long; a query has at most {MAX_QUERY_CHARS:,}")
     clauses: list[list[Term]] = []
     excluded: list[Term] = []
     highlight: set[str] = set()

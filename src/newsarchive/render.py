@@ -19,12 +19,12 @@ from rich.text import Text
 
 from newsarchive.snippets import END as SNIPPET_END
 from newsarchive.snippets import START as SNIPPET_START
-from newsarchive.textutil import CONTROL_CHARS, strip_controls
+from newsarchive.textutil import BIDI_CONTROLS, CONTROL_CHARS, strip_controls
 
 
 def safe(value: Any) -> str:
-    """A value from an article, safe to print: no control characters at all."""
-    return strip_controls("" if value is None else str(value))
+    """A value from an article, safe to print: no control characters, no bidirectional overrides."""
+    return BIDI_CONTROLS.sub("", strip_controls("" if value is None else str(value)))
 
 
 def visible_controls(text: str) -> str:

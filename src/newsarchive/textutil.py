@@ -11,7 +11,10 @@ CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 # Invisible characters: soft hyphens (pages hyphenated for justification), zero-width spaces
 # and joiners, BOMs. They split words for search and substring matching and show nothing.
-_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff]")
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
+# Bidirectional overrides, embeddings and isolates: in a title they can make a terminal show the
+# text in another order than it is stored (U+202E). The marks LRM and RLM stay: RTL text needs them.
+BIDI_CONTROLS = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 
 
 def count_words(text: str) -> int:
