@@ -42,6 +42,8 @@ ARTICLE_FIELDS = (
 )  # fmt: skip
 
 
+STORED_PAGE = 100  # stored inputs read at a time by reclean
+
 DELETE_HINT = "Give article ids, or filters such as --site, --source-prefix PATH or --run N (see --help)."
 
 
@@ -1102,19 +1104,28 @@ class Archive:
 
         With `only_outdated`, only the articles made by another cleaner version than that one.
         """
-        where = "WHERE articles.cleaner_version != :version" if only_outdated else ""
+        where = "AND articles.cleaner_version != :version" if only_outdated else ""
         columns = ", ".join(f"articles.{f}" for f in ARTICLE_FIELDS)
-        cursor = self.conn.execute(
-            f"""SELECT {columns}, raw_inputs.compression, raw_inputs.data FROM articles
-                JOIN raw_inputs ON raw_inputs.article_id = articles.id {where} ORDER BY articles.id""",
-            {"version": only_outdated},
-        )
-        names = [d[0] for d in cursor.description]
-        for row in cursor:
-            record = self._article(dict(zip(names, row, strict=True)))
-            data = record.pop("data")
-            record["raw"] = zlib.decompress(data) if record.pop("compression") == "zlib" else bytes(data)
-            yield record
+        last = 0
+        while True:
+            # A page at a time, each read to its end: the caller commits between records (no
+            # statement stays open across its writes), and a million inputs never sit in memory.
+            cursor = self.conn.execute(
+                f"""SELECT {columns}, raw_inputs.compression, raw_inputs.data FROM articles
+                    JOIN raw_inputs ON raw_inputs.article_id = articles.id
+                    WHERE articles.id > :last {where} ORDER BY articles.id LIMIT {STORED_PAGE}""",
+                {"version": only_outdated, "last": last},
+            )
+            names = [d[0] for d in cursor.description]
+            rows = cursor.fetchall()
+            for row in rows:
+                record = self._article(dict(zip(names, row, strict=True)))
+                data = record.pop("data")
+                record["raw"] = zlib.decompress(data) if record.pop("compression") == "zlib" else bytes(data)
+                last = int(record["id"])
+                yield record
+            if len(rows) < STORED_PAGE:
+                return
 
     def duplicates_of(self, article_id: int) -> list[str]:
         rows = self.conn.execute(

@@ -31,7 +31,15 @@ from newsarchive.archive import SORTS, Archive, ArchiveError, Filters, is_archiv
 from newsarchive.export import ExportError, atomic_output, write_csv, write_jsonl, write_rows, write_txt
 from newsarchive.inputs import DEFAULT_MAX_BYTES, STORED_MAX_BYTES, decode_input, discover, read_input
 from newsarchive.model import CLEANER_VERSION, Rejected
-from newsarchive.pipeline import FileResult, Ingester, IngestOptions, process, reclean
+from newsarchive.pipeline import (
+    DEFAULT_MEMORY_MB,
+    DEFAULT_TIMEOUT,
+    FileResult,
+    Ingester,
+    IngestOptions,
+    process,
+    reclean,
+)
 from newsarchive.pipeline import explain as explain_lines
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -223,8 +231,12 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into the same clean stop as Ctrl-C; the exit status says which (143)."""
+
+
 def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    raise Terminated
 
 
 def parse_size(value: str) -> int:
@@ -270,6 +282,22 @@ def cli() -> None:
     default=None,
     help="Processes that clean files (default: one per usable core).",
 )
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    help="Seconds a file may take to clean; a slower one fails with that reason (0: no limit).",
+)
+@click.option(
+    "--memory-limit",
+    "memory_mb",
+    type=click.IntRange(min=0, max=1 << 30),
+    default=DEFAULT_MEMORY_MB,
+    show_default=True,
+    metavar="MB",
+    help="Memory a worker process may use; a file that needs more fails with that reason (0: no limit).",
+)
 @json_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar, no summary table, no skipped lines: failures only.")
 @errors_handled
@@ -282,6 +310,8 @@ def ingest(
     max_size: str,
     force: bool,
     workers: int | None,
+    timeout: float,
+    memory_mb: int,
     json_output: bool,
     quiet: bool,
 ) -> None:
@@ -293,7 +323,7 @@ def ingest(
     archive. Running the same command again only reads what changed.
 
     Exit status: 0 when no file failed (skipped files are not failures), 1 when some failed,
-    126 when every file failed, 130 when interrupted.
+    126 when every file failed, 130 when interrupted (Ctrl-C), 143 on SIGTERM.
 
     \b
     Example:
@@ -308,6 +338,8 @@ def ingest(
         max_bytes=parse_size(max_size) if max_size else DEFAULT_MAX_BYTES,
         force=force,
         workers=workers,
+        timeout=timeout or None,
+        memory_mb=memory_mb or None,
     )
     if not any(os.path.exists(p) for p in paths):
         raise click.ClickException(f"nothing to ingest: {', '.join(paths)}: no such file or folder.")
@@ -347,9 +379,9 @@ def ingest(
     try:
         with progress:
             summary = Ingester(archive, options).run(items, list(paths), on_result)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         err.print("Interrupted: what was stored so far is kept; run the same command again to finish.", markup=False)
-        raise click.exceptions.Exit(130) from None
+        raise click.exceptions.Exit(143 if isinstance(stop, Terminated) else 130) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
         if report_file:
@@ -840,7 +872,7 @@ def reclean_command(db_path: str, outdated: bool, dry_run: bool, json_output: bo
             disable=not err.is_terminal or json_output,
         )
         task = progress.add_task("reclean", total=total)
-        with progress, archive.transaction():
+        with progress:  # reclean commits in batches: an ingest may write between two
             summary = reclean(archive, outdated, dry_run, lambda _id, _outcome: progress.advance(task))
     data = {
         "articles": summary.articles,

@@ -11,9 +11,7 @@ import ctypes
 import hashlib
 import multiprocessing
 import os
-import signal
 import sys
-import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
@@ -39,13 +37,17 @@ from newsarchive.inputs import (
     read_input,
 )
 from newsarchive.model import CLEANER_VERSION, OUTCOMES, Article, Rejected
+from newsarchive.run.pool import Pool, RecordTimeout, time_limit
 from newsarchive.textutil import normalize_line
 
 BATCH_FILES = 200  # files per write transaction: large enough to be fast, small enough to lose little
 BATCH_SECONDS = 2.0
+LOCK_WAIT = 1.0  # seconds the writer waits on a worker holding the write lock, before it lets go
 # A worker is replaced after this many files: forked from the warmed server it starts at once,
 # and memory that parsing big pages left behind (lxml trees, caches) goes back to the system.
 TASKS_PER_WORKER = 50
+DEFAULT_TIMEOUT = 60.0  # seconds: a news page cleans in well under one; a pathological one in minutes
+DEFAULT_MEMORY_MB = 4096  # a worker's address space (virtual: about twice what it keeps resident)
 
 
 MIN_ARTICLE_LETTERS = 20  # letters and digits: counted so, a short article in Japanese is not refused
@@ -117,6 +119,8 @@ class IngestOptions:
     max_bytes: int = DEFAULT_MAX_BYTES
     force: bool = False
     workers: int | None = None  # processes that clean; None: one per usable core
+    timeout: float | None = DEFAULT_TIMEOUT  # seconds a record may take to clean; None: no limit
+    memory_mb: int | None = DEFAULT_MEMORY_MB  # address space of a worker process; None: no limit
 
 
 @dataclass
@@ -169,14 +173,19 @@ class Work:
         return cls(key, source_hash, reason=rejected.reason, outcome=rejected.outcome, settled=rejected.settled)
 
 
-def work(task: Task, max_bytes: int, langs: frozenset[str] | None, now: datetime) -> Work:
+def work(task: Task, max_bytes: int, langs: frozenset[str] | None, now: datetime, timeout: float | None = None) -> Work:
     """Read, decode, clean, date and detect one file: everything but storing (runs in a worker)."""
     try:
         raw = read_input(Path(task.path), max_bytes)
     except Rejected as rejected:
         return Work.rejected(task.key, rejected)
     try:
-        return _work(task, raw, langs, now)
+        with time_limit(timeout):
+            return _work(task, raw, langs, now)
+    except RecordTimeout:
+        return Work(task.key, reason=too_slow(timeout), outcome="failed")
+    except MemoryError:
+        return Work(task.key, reason="needed more memory than the worker may use", outcome="failed")
     finally:
         if len(raw.data) >= TRIM_AFTER_BYTES:
             _trim_heap()
@@ -243,7 +252,7 @@ def usable_cores() -> int:
 
 
 class _Done:
-    """A result computed in this process, with the interface of a pool's AsyncResult."""
+    """A result computed in this process, with the interface of a pool's handle."""
 
     def __init__(self, value: Work) -> None:
         self.value = value
@@ -253,6 +262,14 @@ class _Done:
 
     def get(self) -> Work:
         return self.value
+
+
+def too_slow(timeout: float | None) -> str:
+    return f"took longer than {timeout:g} s to clean"
+
+
+def _failed(task: Task, reason: str) -> Work:
+    return Work(task.key, reason=reason, outcome="failed")
 
 
 def _pool_context() -> Any:
@@ -272,56 +289,13 @@ def _pool_context() -> Any:
 
 
 def _early_context() -> Any:
+    """The early worker, spawned afresh: it loads only what the text cleaner and langdetect need
+    (100 MB, where the worker server's warm-up builds 200), and takes text dumps only."""
     return multiprocessing.get_context("spawn")
 
 
-class _EarlyWorker:
-    """A worker for the first text dumps, while the worker server warms up.
-
-    Spawned afresh, it loads only what the text cleaner and langdetect need (100 MB, where the
-    worker server's warm-up builds 200). At most `DEPTH` files wait for it, so it has little
-    left to finish when the pool is ready.
-    """
-
-    DEPTH = 2
-
-    def __init__(self, pool: Any, job: Callable[[Task], Work]) -> None:
-        self.pool = pool
-        self.job = job
-        self.pending: deque[Any] = deque()
-
-    @classmethod
-    def start(cls, job: Callable[[Task], Work]) -> _EarlyWorker | None:
-        try:
-            return cls(_early_context().Pool(1, initializer=_quiet_worker), job)
-        except OSError:  # no process to spare: the files wait for the pool
-            return None
-
-    def has_room(self) -> bool:
-        while self.pending and self.pending[0].ready():
-            self.pending.popleft()
-        return len(self.pending) < self.DEPTH
-
-    def submit(self, task: Task) -> Any:
-        handle = self.pool.apply_async(self.job, (task,))
-        self.pending.append(handle)
-        return handle
-
-    def wait(self, seconds: float) -> None:
-        if self.pending:
-            self.pending[0].wait(seconds)
-
-    def done(self) -> bool:
-        return all(handle.ready() for handle in self.pending)
-
-    def stop(self) -> None:
-        self.pool.terminate()
-        self.pool.join()
-
-
-def _quiet_worker() -> None:
-    """Ctrl-C reaches the whole process group: the writer handles it, workers must not."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _early_accepts(task: Task) -> bool:
+    return kind_from_name(task.path) == "txt"
 
 
 class Ingester:
@@ -359,6 +333,8 @@ class Ingester:
         now = datetime.now()
         workers = self.options.workers or usable_cores()
         job = partial(work, max_bytes=self.options.max_bytes, langs=self.options.langs, now=now)
+        if workers == 1:
+            job = partial(job, timeout=self.options.timeout)  # in this process: SIGALRM bounds it
         # The pool starts with the first file that needs cleaning (a re-run needs none), in a
         # thread: its worker server takes seconds to import and warm the cleaners (htmldate's
         # date parser alone 1.4 s). Text dumps that come meanwhile go to an early worker, a
@@ -367,37 +343,26 @@ class Ingester:
         # once loaded here, kept 60 MB of it for the rest of the run). HTML waits for the pool:
         # an early worker cleaning it loads what the worker server loads (180 MB), and two
         # such processes at once took the run's peak from 390 to 485 MB.
-        starting: dict[str, Any] = {}
-        pool_thread: threading.Thread | None = None
-        early: _EarlyWorker | None = None
-
-        def start_pool() -> None:
-            try:
-                starting["pool"] = _pool_context().Pool(
-                    workers, initializer=_quiet_worker, maxtasksperchild=TASKS_PER_WORKER
-                )
-            except BaseException as exc:  # raised again by the next submit
-                starting["error"] = exc
+        pool: Pool | None = None
+        timeout = self.options.timeout
 
         def submit(task: Task) -> Any:
-            nonlocal pool_thread, early
+            nonlocal pool
             if workers == 1:
                 return _Done(job(task))
-            if pool_thread is None:
-                pool_thread = threading.Thread(target=start_pool, name="newsarchive-pool", daemon=True)
-                pool_thread.start()
-                early = _EarlyWorker.start(job)
-            while early is not None and pool_thread.is_alive() and kind_from_name(task.path) == "txt":
-                if early.has_room():
-                    return early.submit(task)
-                early.wait(0.05)
-            pool_thread.join()
-            if early is not None and early.done():
-                early.stop()
-                early = None
-            if "error" in starting:
-                raise starting["error"]
-            return starting["pool"].apply_async(job, (task,))
+            if pool is None:
+                pool = Pool(
+                    partial(job, timeout=timeout),
+                    workers,
+                    _failed,
+                    _pool_context(),
+                    timeout=timeout,
+                    tasks_per_worker=TASKS_PER_WORKER,
+                    memory_mb=self.options.memory_mb,
+                    early_context=_early_context(),
+                    early_accepts=_early_accepts,
+                )
+            return pool.submit(task)
 
         window: deque[tuple[InputFile | Missing, FileResult | Task, Any]] = deque()
         ahead = 16 * workers
@@ -426,13 +391,8 @@ class Ingester:
             summary.status = "failed"
             raise
         finally:
-            if early is not None:
-                early.stop()
-            if pool_thread is not None:
-                pool_thread.join()
-            if "pool" in starting:
-                starting["pool"].terminate()
-                starting["pool"].join()
+            if pool is not None:
+                pool.close()
             self.archive.finish_run(summary.run_id, summary.as_counts(), summary.status)
         return summary
 
@@ -454,8 +414,17 @@ class Ingester:
     ) -> None:
         """Store the oldest file of the window (waiting for its worker), in its own savepoint."""
         item, prepared, handle = window[0]
-        done: Work | None = handle.get() if handle is not None else None
         archive = self.archive
+        if handle is not None and not handle.ready():
+            handle.wait(LOCK_WAIT)
+            if not handle.ready() and archive.conn.in_transaction:
+                # A slow page: what is stored so far is committed, and the write lock is free
+                # while its worker works (another ingest or a reclean may write meanwhile).
+                archive.commit()
+                self._batch_started, self._in_batch = time.monotonic(), 0
+        done: Work | None = handle.get() if handle is not None else None
+        if not archive.conn.in_transaction:
+            archive.begin()
         with archive.savepoint():
             result = self._settle(item, prepared, done, summary.run_id)
         window.popleft()
@@ -572,6 +541,7 @@ def reclean(
     only_outdated: bool = False,
     dry_run: bool = False,
     on_article: Callable[[int, str], None] | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> RecleanSummary:
     """Clean every stored input again with the current cleaner, updating articles in place.
 
@@ -580,15 +550,39 @@ def reclean(
     """
     summary = RecleanSummary()
     now = datetime.now()
-    stored = list(archive.iter_stored_inputs(CLEANER_VERSION if only_outdated else None))
-    for record in stored:
+    try:
+        _reclean_all(archive, summary, only_outdated, dry_run, on_article, timeout, now)
+    except KeyboardInterrupt:
+        archive.commit()  # every article re-cleaned so far is kept whole; a re-run does the rest
+        raise
+    except BaseException:
+        archive.rollback()
+        raise
+    if not dry_run:
+        archive.feed_search_index()
+    return summary
+
+
+def _reclean_all(
+    archive: Archive,
+    summary: RecleanSummary,
+    only_outdated: bool,
+    dry_run: bool,
+    on_article: Callable[[int, str], None] | None,
+    timeout: float | None,
+    now: datetime,
+) -> None:
+    batch_started, in_batch = time.monotonic(), 0
+    for record in archive.iter_stored_inputs(CLEANER_VERSION if only_outdated else None):
         summary.articles += 1
         article_id = int(record["id"])
         outcome = "unchanged"
         try:
             raw = decode_input(record["raw"], record["path"], STORED_MAX_BYTES)
-            article = process(raw, record["path"], now)
-        except Rejected as rejected:
+            with time_limit(timeout):
+                article = process(raw, record["path"], now)
+        except (Rejected, RecordTimeout) as stopped:
+            rejected = stopped if isinstance(stopped, Rejected) else Rejected(too_slow(timeout), "failed")
             summary.kept += 1
             summary.reasons[f"now {rejected.outcome}: {rejected.reason}"] += 1
             outcome = "kept"
@@ -608,14 +602,18 @@ def reclean(
                 else:
                     summary.unchanged += 1
                 if not dry_run:
+                    if not archive.conn.in_transaction:
+                        archive.begin()
                     archive.save_article(article, digest, raw.source_hash, raw.data, CLEANER_VERSION, article_id)
+                    in_batch += 1
             else:
                 summary.unchanged += 1
         if on_article:
             on_article(article_id, outcome)
-    if not dry_run:
-        archive.feed_search_index()
-    return summary
+        if in_batch and (in_batch >= BATCH_FILES or time.monotonic() - batch_started > BATCH_SECONDS):
+            archive.commit()  # in batches: an ingest waiting for the write lock gets it between two
+            batch_started, in_batch = time.monotonic(), 0
+    archive.commit()
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Running the cleaning: the executors that clean records while the archive keeps one writer."""
