@@ -368,3 +368,49 @@ def test_bidirectional_overrides_and_huge_queries(tmp_path: Path) -> None:
     huge = run_cli("search", "budget " * 200, "--db", str(db))
     assert huge.exit_code == 1
     assert huge.stderr.startswith("Error: the query is 1,400 characters long; a query has at most 1,000.\n")
+
+
+# ---------------------------------------------------------------- slow pages, dying workers (issue 17)
+def slow_page(n: int = 0) -> str:
+    """An article buried under 20,000 hidden promo blocks: about 4 s to clean here."""
+    body = "<p>" + " ".join(f"{s[:-1]}, page {n}." for s in SENTENCES) + "</p>"
+    promo = '<div style="display:none" class="promo">Abonnez-vous à notre lettre pour ne rien manquer.</div>'
+    head = f"<html><head><title>Budget {n}</title></head><body><article><h1>Budget {n}</h1>"
+    return f"{head}{body * 4}</article>{promo * 20000}</body></html>"
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_page_over_the_time_limit_fails_with_its_reason_and_the_run_goes_on(tmp_path: Path, workers: str) -> None:
+    folder = tmp_path / "in"
+    write(folder / "a-slow.html", slow_page())
+    write(folder / "b.txt", article(1))
+    db = tmp_path / "a.db"
+    result = run_cli("ingest", str(folder), "--db", str(db), "--timeout", "2", "--workers", workers, "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert (data["counts"]["new"], data["reasons"]["failed"]) == (1, {"took longer than 2 s to clean": 1})
+    with Archive(db) as archive:
+        assert [p["reason"] for p in archive.problems()] == ["took longer than 2 s to clean"]
+
+
+def test_a_second_ingest_is_not_kept_waiting_by_a_slow_page(tmp_path: Path) -> None:
+    slow = tmp_path / "slow"
+    write(slow / "a.pdf", b"%PDF-1.4 not an article")  # skipped at once: its line says the run is on
+    for n in range(2):
+        write(slow / f"b{n}.html", slow_page(n))
+    db = tmp_path / "a.db"
+    first = subprocess.Popen(
+        [sys.executable, "-m", "newsarchive", "ingest", str(slow), "--db", str(db), "--workers", "1"],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    assert first.stderr is not None
+    wait_for_line(first.stderr, "a.pdf")
+    other = tmp_path / "other"
+    write(other / "c.txt", article(2))
+    second = run_cli("ingest", str(other), "--db", str(db), "--workers", "1", "--json")  # waits 30 s if locked out
+    assert second.exit_code == 0, second.output
+    assert json.loads(second.stdout)["counts"]["new"] == 1
+    first.wait(120)
+    assert first.returncode == 0
+    with Archive(db) as archive:
+        assert archive.count() == 3

@@ -39,8 +39,10 @@ from newsarchive.pipeline import (
     IngestOptions,
     process,
     reclean,
+    too_slow,
 )
 from newsarchive.pipeline import explain as explain_lines
+from newsarchive.run.pool import RecordTimeout, time_limit
 
 F = TypeVar("F", bound=Callable[..., Any])
 # trafilatura and htmldate log every page they cannot parse; our own report says it once, better.
@@ -814,8 +816,15 @@ def export(
 @click.argument("file", type=click.Path(dir_okay=False))
 @json_option
 @click.option("--explain", is_flag=True, help="Print every line of the input, kept or dropped, with the reason.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    help="Seconds the cleaning may take (0: no limit).",
+)
 @errors_handled
-def clean(file: str, json_output: bool, explain: bool) -> None:
+def clean(file: str, json_output: bool, explain: bool, timeout: float) -> None:
     """Clean one file and print its body, without touching any archive.
 
     \b
@@ -825,14 +834,17 @@ def clean(file: str, json_output: bool, explain: bool) -> None:
     """
     try:
         raw = read_input(Path(file))
-        if explain:
-            for line in explain_lines(raw):
-                mark = "keep" if line.keep else "drop"
-                click.echo(f"{line.n:>4} {mark} {line.reason:<44} | {render.safe(line.text)}")
-            return
-        article = process(raw, os.path.abspath(file))
+        with time_limit(timeout or None):
+            if explain:
+                for line in explain_lines(raw):
+                    mark = "keep" if line.keep else "drop"
+                    click.echo(f"{line.n:>4} {mark} {line.reason:<44} | {render.safe(line.text)}")
+                return
+            article = process(raw, os.path.abspath(file))
     except Rejected as rejected:
         raise click.ClickException(f"{file}: {rejected.reason}.") from None
+    except RecordTimeout:
+        raise click.ClickException(f"{file}: {too_slow(timeout)}.") from None
     if json_output:
         print_json(article.to_dict())
     else:
