@@ -105,9 +105,10 @@ def test_a_file_that_becomes_unreadable(tmp_path: Path, monkeypatch: pytest.Monk
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("builtins.open", refuse)  # as chmod 000 would (tests may run as root)
+    monkeypatch.setattr(os, "open", refuse)  # as chmod 000 would (tests may run as root)
     with pytest.raises(Rejected) as caught:
         read_input(path)
+    monkeypatch.undo()
     assert (caught.value.outcome, caught.value.reason) == ("failed", "cannot read the file: Permission denied")
 
 
@@ -154,3 +155,59 @@ def test_text_without_mojibake_is_never_touched(text: str) -> None:
     # Without a UTF-8 lead byte read as Windows-1252 (Ã, Â, Å, â), ftfy is not even asked.
     text = text.translate({ord(c): None for c in "ÃÂÅâ"})
     assert repair_mojibake(text) == (text, False)
+
+
+def test_a_kernel_file_is_refused_without_reading_it(tmp_path: Path) -> None:
+    link = tmp_path / "kmsg.txt"
+    os.symlink("/proc/kmsg", link)  # stat says a regular file of size 0; reading it would block
+    with pytest.raises(Rejected) as caught:
+        read_input(link)
+    assert (caught.value.outcome, caught.value.reason) == ("skipped", "a kernel file (/proc/kmsg), not an article")
+
+
+def test_a_file_that_changes_while_it_is_read_is_read_again_then_reported(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import newsarchive.inputs as inputs
+
+    path = write(tmp_path / "a.txt", "Un texte qui s'écrit encore.")
+    real_fstat = os.fstat
+    calls = {"n": 0}
+
+    def growing(fd: int) -> os.stat_result:  # each look finds it longer: a scraper still writing
+        calls["n"] += 1
+        st = real_fstat(fd)
+        return os.stat_result((*st[:6], st.st_size + calls["n"], *st[7:]))
+
+    monkeypatch.setattr(inputs.os, "fstat", growing)
+    with pytest.raises(Rejected) as caught:
+        read_input(path)
+    assert (caught.value.outcome, caught.value.reason) == (
+        "failed",
+        "the file changed while it was read (still being written?)",
+    )
+    assert calls["n"] == 4  # two reads, each looked at before and after
+    steady = {"n": 0}
+
+    def once(fd: int) -> os.stat_result:  # changed during the first read only
+        steady["n"] += 1
+        st = real_fstat(fd)
+        return os.stat_result((*st[:6], st.st_size + (steady["n"] == 2), *st[7:]))
+
+    monkeypatch.setattr(inputs.os, "fstat", once)
+    assert read_input(path).text == "Un texte qui s'écrit encore."
+
+
+def test_a_folder_that_cannot_be_listed_is_a_problem_not_silence(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    write(tmp_path / "in" / "a.txt", "x")
+    locked = tmp_path / "in" / "locked"
+    write(locked / "b.txt", "y")
+    real_scandir = os.scandir
+
+    def scandir(path):  # type: ignore[no-untyped-def]
+        if os.fspath(path) == str(locked):
+            raise PermissionError(13, "Permission denied", str(locked))  # chmod 000, as root cannot see
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    found = list(discover([tmp_path / "in"]))
+    assert [getattr(f, "reason", None) for f in found] == [None, "cannot read this folder: Permission denied"]
+    assert found[1].path == str(locked)

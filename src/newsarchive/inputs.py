@@ -162,11 +162,14 @@ def discover(paths: Iterable[str | os.PathLike[str]], glob: str | None = None) -
                 continue
             if any((other == root and m < n) or other in root.parents for m, (_, other) in enumerate(roots) if m != n):
                 continue  # inside (or the same as) another path given: walked there
-            candidates: Iterable[Path] = [root] if root.is_file() or not root.is_dir() else _walk(root)
+            candidates: Iterable[Path | Missing] = [root] if root.is_file() or not root.is_dir() else _walk(root)
         except OSError as exc:
             yield Missing(storable_path(str(given)), f"cannot read: {exc.strerror or exc}")
             continue
         for path in candidates:
+            if isinstance(path, Missing):
+                yield path
+                continue
             key = storable_path(str(path))
             if glob and not _matches(path, root, glob):
                 continue
@@ -197,14 +200,25 @@ def _special_kind(mode: int) -> str:
     return "a special file"
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+def _walk(root: Path) -> Iterator[Path | Missing]:
+    """Files under `root`; a folder that cannot be listed is a problem with its reason, not silence."""
+    errors: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=errors.append):
+        yield from _unreadable(errors)
         dirnames[:] = sorted(
             d for d in dirnames if not d.startswith(".") and not os.path.exists(os.path.join(dirpath, d, INDEX_MARKER))
         )  # an archive's search index folder is not input
         for name in sorted(filenames):
             if not name.startswith("."):
                 yield Path(dirpath, name)
+    yield from _unreadable(errors)
+
+
+def _unreadable(errors: list[OSError]) -> Iterator[Missing]:
+    while errors:
+        exc = errors.pop(0)
+        where = storable_path(os.fsdecode(exc.filename)) if exc.filename else "?"
+        yield Missing(where, f"cannot read this folder: {exc.strerror or exc}")
 
 
 def _matches(path: Path, root: Path, pattern: str) -> bool:
@@ -227,15 +241,43 @@ def kind_from_name(name: str) -> str | None:
     return None
 
 
+KERNEL_FILES = ("/proc/", "/sys/")  # "regular" files of size 0 whose reads may block or consume
+
+
+def _read_once(path: Path, max_bytes: int) -> tuple[bytes, bool]:
+    """The file's first `max_bytes + 1` bytes, and whether it stayed the same while it was read."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    with os.fdopen(fd, "rb") as fh:
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):  # swapped for a pipe or a device since the walk
+            raise Rejected(f"not a regular file: {_special_kind(before.st_mode)}", "skipped", settled=False)
+        data = fh.read(max_bytes + 1)
+        after = os.fstat(fd)
+    return data, (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns)
+
+
 def read_input(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> RawInput:
-    """Read, decompress, sniff and decode one file, or raise `Rejected` with the reason."""
+    """Read, decompress, sniff and decode one file, or raise `Rejected` with the reason.
+
+    The read cannot wait forever (non-blocking: a FIFO or a kernel file answers at once), and a
+    file that changes while it is read (a scraper still writing it) is read again, once, then
+    reported: never stored half-written.
+    """
+    real = os.path.realpath(path)
+    if real.startswith(KERNEL_FILES):
+        raise Rejected(f"a kernel file ({real}), not an article", "skipped", settled=False)
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(max_bytes + 1)
+        data, steady = _read_once(path, max_bytes)
+        if not steady:
+            data, steady = _read_once(path, max_bytes)
+        if not steady:
+            raise Rejected("the file changed while it was read (still being written?)", "failed")
     except FileNotFoundError:
         raise Rejected("the file disappeared before it could be read", "failed") from None
     except IsADirectoryError:
         raise Rejected("is a folder, not a file", "skipped", settled=False) from None
+    except BlockingIOError:
+        raise Rejected("cannot be read without waiting (a device or kernel file)", "skipped", settled=False) from None
     except OSError as exc:
         raise Rejected(f"cannot read the file: {exc.strerror or exc}", "failed") from None
     if len(data) > max_bytes:
