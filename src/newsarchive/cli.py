@@ -382,7 +382,11 @@ def ingest(
         with progress:
             summary = Ingester(archive, options).run(items, list(paths), on_result)
     except KeyboardInterrupt as stop:
-        err.print("Interrupted: what was stored so far is kept; run the same command again to finish.", markup=False)
+        err.print(
+            "Interrupted: what was stored so far is kept; run the same command again to finish.",
+            markup=False,
+            soft_wrap=True,
+        )
         raise click.exceptions.Exit(143 if isinstance(stop, Terminated) else 130) from None
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -196,23 +196,25 @@ class Pool:
         self.early: _Worker | None = None
         self.early_accepts = early_accepts
         if early_context is not None and early_accepts is not None:
-            previous = signal.getsignal(signal.SIGINT)
-            in_main = threading.current_thread() is threading.main_thread()
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # inherited, as above
             try:
-                if in_main:  # the spawned child inherits SIG_IGN until it sets its own
-                    signal.signal(signal.SIGINT, signal.SIG_IGN)
                 early_reader, self._early_writer = early_context.Pipe(duplex=False)
                 self.early = _Worker(early_context, job, early_reader, self.memory_bytes)
             except OSError:  # no process to spare: the records wait for the pool
                 self.early = None
             finally:
-                if in_main:
-                    signal.signal(signal.SIGINT, previous)
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         self._starter = threading.Thread(target=self._start_all, name="newsarchive-pool", daemon=True)
         self._starter.start()
 
     # ------------------------------------------------------------ starting
     def _start_all(self) -> None:
+        # Blocked in this thread, SIGINT stays blocked in what it starts: the worker server
+        # (which imports the cleaners for seconds) and the workers forked from it. Ctrl-C reaches
+        # the whole process group, and only the owner must handle it; a KeyboardInterrupt in the
+        # server's warm-up printed a traceback.
+        with suppress(AttributeError, ValueError):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             for _ in range(self.size):
                 worker = _Worker(self.context, self.job, self._alive_reader, self.memory_bytes)
