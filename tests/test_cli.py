@@ -44,7 +44,7 @@ def ingested(folder: Path) -> Path:
 def test_version_and_help() -> None:
     assert invoke("--version").stdout == f"newsarchive, version {__version__}\n"
     assert set(cli.commands) == {  # type: ignore[attr-defined]
-        "ingest", "list", "search", "show", "stats", "export", "clean", "reclean", "reindex", "delete", "runs", "problems",
+        "ingest", "list", "search", "show", "stats", "export", "clean", "reclean", "reindex", "delete", "runs", "problems", "check",
     }  # fmt: skip
     for command in cli.commands:  # type: ignore[attr-defined]
         result = invoke(command, "--help")

@@ -414,3 +414,22 @@ def test_a_second_ingest_is_not_kept_waiting_by_a_slow_page(tmp_path: Path) -> N
     assert first.returncode == 0
     with Archive(db) as archive:
         assert archive.count() == 3
+
+
+def test_check_names_the_damage_of_a_corrupted_archive(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    for n in range(30):
+        write(folder / f"{n:02d}.txt", article(n))
+    db = tmp_path / "a.db"
+    assert run_cli("ingest", str(folder), "--db", str(db), "-q").exit_code == 0
+    healthy = run_cli("check", "--db", str(db))
+    assert (healthy.exit_code, healthy.stderr) == (0, f"{db}: no problem found.\n")
+    with open(db, "r+b") as fh:  # pages overwritten with random bytes
+        for page in (3, 5):
+            fh.seek(page * 4096)
+            fh.write(os.urandom(4096))
+    damaged = run_cli("check", "--db", str(db), "--json")
+    assert damaged.exit_code == 1
+    problems = json.loads(damaged.stdout)["problems"]
+    assert any(p.startswith("SQLite") for p in problems), problems  # the damaged pages are named
+    assert "Traceback" not in damaged.output

@@ -1094,6 +1094,41 @@ class Archive:
         compression, data = row
         return zlib.decompress(data) if compression == "zlib" else bytes(data)
 
+    def check(self) -> list[str]:
+        """What is wrong with this archive, one sentence each (empty: nothing found).
+
+        SQLite's own quick check of every page and index, each article read whole (a damaged
+        page can hold text that no longer decodes), and the search index against the articles.
+        """
+        problems: list[str] = []
+        try:
+            found = [str(r[0]) for r in self.conn.execute("PRAGMA quick_check").fetchall()]
+        except sqlite3.DatabaseError as exc:
+            return [f"SQLite cannot check the file: {exc}."]
+        lines = [line.strip() for row in found for line in row.splitlines()]
+        problems += [f"SQLite: {line}." for line in lines if line and line != "ok" and not line.startswith("***")]
+        try:
+            ids = [int(r[0]) for r in self.conn.execute("SELECT id FROM articles ORDER BY id")]
+        except sqlite3.DatabaseError as exc:
+            return [*problems, f"the list of articles cannot be read: {exc}."]
+        columns = ", ".join(f for f in ARTICLE_FIELDS if f != "id")
+        unreadable = []
+        for article_id in ids:
+            try:
+                self.conn.execute(f"SELECT {columns} FROM articles WHERE id = ?", (article_id,)).fetchone()
+                self.conn.execute("SELECT data FROM raw_inputs WHERE article_id = ?", (article_id,)).fetchone()
+            except (sqlite3.DatabaseError, UnicodeDecodeError, ValueError):
+                unreadable.append(article_id)
+        if unreadable:
+            shown = ", ".join(str(i) for i in unreadable[:20]) + (" ..." if len(unreadable) > 20 else "")
+            problems.append(f"{len(unreadable)} article(s) cannot be read: {shown}.")
+        try:
+            if self.search_pending() == 0 and self._search_index().documents() != len(ids):
+                problems.append("the search index does not hold every article: run `newsarchive reindex`.")
+        except (ArchiveError, OSError, ValueError) as exc:
+            problems.append(f"the search index cannot be read ({exc}): run `newsarchive reindex`.")
+        return problems
+
     def count_outdated(self, version: str) -> int:
         """Articles made by another cleaner version than `version`: what `reclean --outdated` redoes."""
         query = "SELECT count(*) FROM articles WHERE cleaner_version != ?"

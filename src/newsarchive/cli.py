@@ -626,6 +626,34 @@ def stats(db_path: str, json_output: bool) -> None:
             click.echo(line)
 
 
+# ------------------------------------------------------------------ check
+@cli.command(context_settings=CONTEXT)
+@version_option
+@db_option
+@json_option
+@errors_handled
+def check(db_path: str, json_output: bool) -> None:
+    """Look for damage: SQLite's quick check, every article read whole, the search index.
+
+    Exit status 0 when nothing is wrong, 1 with one line per problem.
+
+    \b
+    Example:
+        newsarchive check
+    """
+    with open_archive(db_path) as archive:
+        problems = archive.check()
+    if json_output:
+        print_json({"ok": not problems, "problems": problems})
+    else:
+        for problem in problems:
+            stderr_console().print(problem, markup=False, highlight=False, soft_wrap=True)
+        if not problems:
+            stderr_console().print(f"{db_path}: no problem found.", markup=False, highlight=False, soft_wrap=True)
+    if problems:
+        raise click.exceptions.Exit(1)
+
+
 # ------------------------------------------------------------------ delete, runs, problems
 @cli.command(context_settings=CONTEXT)
 @version_option
