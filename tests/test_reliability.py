@@ -433,3 +433,37 @@ def test_check_names_the_damage_of_a_corrupted_archive(tmp_path: Path) -> None:
     problems = json.loads(damaged.stdout)["problems"]
     assert any(p.startswith("SQLite") for p in problems), problems  # the damaged pages are named
     assert "Traceback" not in damaged.output
+
+
+@pytest.fixture
+def read_only_mount(tmp_path: Path) -> Any:
+    """A small tmpfs, remounted read-only once filled; skipped where mounting is not allowed."""
+    mount = tmp_path / "mnt"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(mount)], capture_output=True).returncode:
+        pytest.skip("needs permission to mount a file system (root)")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def test_a_read_only_archive_can_be_read_and_says_it_cannot_be_written(read_only_mount: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    for n in range(3):
+        write(folder / f"{n}.txt", article(n))
+    db = read_only_mount / "a.db"
+    assert run_cli("ingest", str(folder), "--db", str(db), "-q").exit_code == 0
+    before = stored(db)
+    subprocess.run(["mount", "-o", "remount,ro", str(read_only_mount)], check=True)
+    assert stored(db) == before  # export
+    assert run_cli("list", "--db", str(db)).stdout.count("\n") == 3
+    assert run_cli("search", "budget", "--db", str(db), "--count").stdout == "3\n"
+    assert run_cli("show", "1", "--db", str(db)).exit_code == 0
+    assert run_cli("check", "--db", str(db)).exit_code == 0
+    for args in (["ingest", str(folder)], ["delete", "1", "--yes"]):
+        refused = run_cli(*args, "--db", str(db))
+        assert refused.exit_code == 1, args
+        assert refused.stderr.startswith(
+            f"Error: {db} is read-only: it can be read (list, search, show, stats, export), not written.\n"
+        )

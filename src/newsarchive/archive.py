@@ -14,6 +14,7 @@ import re
 import secrets
 import sqlite3
 import stat
+import urllib.parse
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -386,8 +387,18 @@ class Archive:
     def __init__(self, path: str | os.PathLike[str], create: bool = True) -> None:
         self.path = Path(path)
         _refuse_foreign_file(self.path, create)
+        # On a read-only mount (or a file we may not write), SQLite cannot make the WAL's shared
+        # memory file, and the archive would not even open: it is opened immutable instead, so
+        # list, search, show, stats and export work, and writing commands say it is read-only.
+        self.read_only = self.path.exists() and not (
+            os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)
+        )
         try:
-            conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
+            if self.read_only:
+                uri = f"file:{urllib.parse.quote(str(self.path.absolute()))}?mode=ro&immutable=1"
+                conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
+            else:
+                conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
         except sqlite3.Error as exc:
             raise ArchiveError(f"cannot open {self.path}: {exc}.") from None
         self.conn = conn
@@ -400,7 +411,7 @@ class Archive:
             conn.execute("PRAGMA busy_timeout = 30000")
             conn.execute("PRAGMA foreign_keys = ON")
             self._migrate()
-            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            if not self.read_only and conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 conn.execute("PRAGMA journal_mode = WAL")  # readers work while an ingest writes
         except sqlite3.DatabaseError as exc:
             conn.close()
@@ -444,6 +455,12 @@ class Archive:
                 f"{self.path} was made by a newer newsarchive (schema {version}, this one knows {SCHEMA_VERSION}).",
                 hint="Upgrade newsarchive to use this archive.",
             )
+        if self.read_only and version < SCHEMA_VERSION:
+            raise ArchiveError(
+                f"{self.path} is read-only and was made by an older newsarchive "
+                f"(schema {version} of {SCHEMA_VERSION}).",
+                hint="Open it once where it can be written, to bring it up to date.",
+            )
         for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
             with self.transaction():
                 current = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -461,7 +478,7 @@ class Archive:
     def _search_index(self) -> SearchIndex:
         if self._search is None:
             try:
-                self._search = SearchIndex(self.index_path)
+                self._search = SearchIndex(self.index_path, read_only=self.read_only)
             except (OSError, ValueError) as exc:
                 raise ArchiveError(
                     f"cannot open the search index {self.index_path}: {exc}.",
@@ -517,6 +534,13 @@ class Archive:
         it. Raises IndexBusy when another process holds the index writer.
         """
         index = self._search_index()
+        if self.read_only:
+            if self.search_pending() < 0:
+                raise ArchiveError(
+                    f"the search index of {self.path} is missing or out of date, and the archive is read-only.",
+                    hint="Search a copy made somewhere writable: the index is rebuilt there from the archive.",
+                )
+            return 0  # searched as it is: writes it has not applied cannot be made here
         if not rebuild and self.search_pending() == 0:
             return 0
         with index.writer() as writer:
@@ -638,6 +662,11 @@ class Archive:
 
     def begin(self) -> None:
         """Take the write lock, waiting for another writer up to the busy timeout."""
+        if self.read_only:
+            raise ArchiveError(
+                f"{self.path} is read-only: it can be read (list, search, show, stats, export), not written.",
+                hint="Copy it somewhere writable, or remount it read-write.",
+            )
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:

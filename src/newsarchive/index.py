@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -142,9 +143,22 @@ class IndexWriter:
 class SearchIndex:
     """One tantivy index folder; text is analysed here, with the same analyser as queries."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = path
         self.schema = _schema()
+        self.read_only = read_only
+        if read_only:
+            # tantivy takes a lock file even to read, which a read-only file system refuses: the
+            # index is searched from a copy in a temporary folder (removed when this process ends).
+            self._copy = tempfile.TemporaryDirectory(prefix="newsarchive-index-")
+            copy = Path(self._copy.name) / "index"
+            shutil.copytree(path, copy, ignore=shutil.ignore_patterns("*.lock", LOCK_NAME))
+            self.index = tantivy.Index(self.schema, path=str(copy), reuse=True)
+            self.index.register_tokenizer(
+                "analysed", tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
+            )
+            self._searcher: tantivy.Searcher | None = None
+            return
         if path.is_dir() and not self._ours():
             raise OSError(f"{path} exists and is not a newsarchive search index")
         path.mkdir(parents=True, exist_ok=True)
@@ -160,7 +174,7 @@ class SearchIndex:
                 self.index = self._open()
         # Text arrives analysed (terms separated by spaces), so splitting on spaces is all.
         self.index.register_tokenizer("analysed", tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build())
-        self._searcher: tantivy.Searcher | None = None
+        self._searcher = None
 
     def _open(self) -> tantivy.Index:
         if (self.path / "meta.json").exists():
