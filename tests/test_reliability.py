@@ -467,3 +467,33 @@ def test_a_read_only_archive_can_be_read_and_says_it_cannot_be_written(read_only
         assert refused.stderr.startswith(
             f"Error: {db} is read-only: it can be read (list, search, show, stats, export), not written.\n"
         )
+
+
+def test_export_of_a_damaged_archive_writes_every_readable_article_and_names_the_others(tmp_path: Path) -> None:
+    import random
+
+    folder = tmp_path / "in"
+    for n in range(40):
+        write(folder / f"{n:02d}.txt", article(n) + "\n" + " ".join(SENTENCES) * 20)  # a few kB each
+    db = tmp_path / "a.db"
+    assert run_cli("ingest", str(folder), "--db", str(db), "-q", "--workers", "1").exit_code == 0
+    whole = {r["id"]: r for r in stored(db)}
+    noise = random.Random(17)
+    with open(db, "r+b") as fh:
+        for page in (6, 12, 18):
+            fh.seek(page * 4096 + 200)
+            fh.write(noise.randbytes(3000))
+    result = run_cli("export", "--db", str(db))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    exported = [json.loads(line) for line in result.stdout.splitlines()]
+    for row in exported:  # what is written is the article as it was, never a damaged copy
+        for volatile in ("ingested_at", "updated_at"):
+            row.pop(volatile, None)
+        assert row == whole[row["id"]]
+    named = [line for line in result.stderr.splitlines() if line.startswith("cannot read article ")]
+    last = result.stderr.splitlines()[-1]
+    assert last == (
+        f"Error: the archive is damaged: {len(exported)} articles exported, {len(named)} could not be read "
+        "(`newsarchive check` says where)."
+    )
+    assert 0 < len(exported) < len(whole) and len(exported) + len(named) <= len(whole)

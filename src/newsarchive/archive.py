@@ -931,17 +931,71 @@ class Archive:
         limit: int | None = None,
         offset: int = 0,
         with_text: bool = True,
+        on_unreadable: Callable[[int | None, str], None] | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Articles in order, streamed (an export of a million articles never sits in memory)."""
+        """Articles in order, streamed (an export of a million articles never sits in memory).
+
+        With `on_unreadable`, a damaged archive does not end the stream: in id order, the
+        articles after the damage are read one by one, and each one that cannot be read is
+        reported to `on_unreadable(id, reason)` instead.
+        """
         clauses, params = (filters or Filters()).where()
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         columns = ", ".join(f"articles.{f}" for f in ARTICLE_FIELDS if with_text or f != "text")
         sql = f"SELECT {columns} FROM articles {where} ORDER BY {SORTS[sort]} LIMIT :limit OFFSET :offset"
         params.update(limit=-1 if limit is None else limit, offset=offset)
-        cursor = self.conn.execute(sql, params)
-        names = [d[0] for d in cursor.description]
-        for row in cursor:
-            yield self._article(dict(zip(names, row, strict=True)))
+        yielded, last = 0, 0
+        try:
+            cursor = self.conn.execute(sql, params)
+            names = [d[0] for d in cursor.description]
+            for row in cursor:
+                record = self._article(dict(zip(names, row, strict=True)))
+                yield record
+                yielded, last = yielded + 1, int(record["id"])
+        except sqlite3.DatabaseError as exc:
+            if on_unreadable is None or sort != "id" or offset:
+                raise
+            on_unreadable(
+                None, f"the archive is damaged after article {last} ({_short(exc)}): the rest is read one by one"
+            )
+            yield from self._salvage(
+                columns, clauses, params, last, None if limit is None else limit - yielded, on_unreadable
+            )
+
+    def _salvage(
+        self,
+        columns: str,
+        clauses: list[str],
+        params: dict[str, Any],
+        after: int,
+        limit: int | None,
+        on_unreadable: Callable[[int | None, str], None],
+    ) -> Iterator[dict[str, Any]]:
+        """Every article with an id above `after`, each read on its own (a damaged page costs only its rows)."""
+        try:
+            row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'articles'").fetchone()
+            top = int(row[0]) if row else after
+        except sqlite3.DatabaseError as exc:
+            on_unreadable(None, f"the highest article id cannot be read: {exc}")
+            return
+        where = " AND ".join(["articles.id = :one", *clauses])
+        found = 0
+        for article_id in range(after + 1, top + 1):
+            if limit is not None and found >= limit:
+                return
+            try:
+                cursor = self.conn.execute(
+                    f"SELECT {columns} FROM articles WHERE {where}", {**params, "one": article_id}
+                )
+                names = [d[0] for d in cursor.description]
+                row = cursor.fetchone()
+                record = self._article(dict(zip(names, row, strict=True))) if row else None
+            except (sqlite3.DatabaseError, ValueError) as exc:
+                on_unreadable(article_id, _short(exc))
+                continue
+            if record is not None:
+                found += 1
+                yield record
 
     def search(
         self,
@@ -1251,6 +1305,11 @@ def _folder_size(path: Path) -> int:
                 if entry.is_file():
                     total += entry.stat().st_size
     return total
+
+
+def _short(exc: Exception) -> str:
+    """SQLite's message without the undecodable text it quotes ("... with text '<garbage>'")."""
+    return str(exc).split(" with text ", 1)[0][:160]
 
 
 def _kind_of(path: Path) -> str:

@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import signal
+import sqlite3
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -120,6 +121,11 @@ def errors_handled(fn: F) -> F:
             if os.environ.get("NEWSARCHIVE_DEBUG"):
                 raise
             known = _ordinary_condition(exc)
+            if isinstance(exc, sqlite3.DatabaseError) and "malformed" in str(exc):
+                known = (
+                    f"the archive is damaged ({exc}): `newsarchive check` says where; "
+                    "`newsarchive export` writes every article it can still read."
+                )
             if known:
                 raise click.ClickException(known) from None
             raise click.ClickException(
@@ -815,6 +821,13 @@ def export(
     if output and is_archive_file(output, db_path):
         raise click.UsageError(f"{output} is the archive (or its journal or search index): export elsewhere.")
     filters = make_filters(since, until, lang, site, author)
+    unreadable: list[str] = []
+
+    def note_unreadable(article_id: int | None, reason: str) -> None:
+        line = f"cannot read article {article_id}: {reason}" if article_id is not None else reason
+        unreadable.append(line)
+        stderr_console().print(line, markup=False, highlight=False, soft_wrap=True)
+
     with open_archive(db_path) as archive:
         rows: Iterable[dict[str, Any]]
         if query:
@@ -825,7 +838,7 @@ def export(
         elif sort == "relevance":
             raise click.UsageError("--sort relevance ranks the hits of a --query.")
         else:
-            rows = archive.iter_articles(filters, sort=sort or "id", limit=limit or None)
+            rows = archive.iter_articles(filters, sort=sort or "id", limit=limit or None, on_unreadable=note_unreadable)
         if fmt == "txt":
             assert output is not None
             count = write_txt(rows, Path(output), overwrite)
@@ -840,6 +853,12 @@ def export(
             count = write_jsonl(rows, stream) if fmt == "jsonl" else write_csv(rows, stream, not allow_formulas)
     if output:
         stderr_console().print(f"exported {count} articles to {output}", markup=False, highlight=False)
+    if unreadable:
+        lost = sum(1 for line in unreadable if line.startswith("cannot read article"))
+        raise click.ClickException(
+            f"the archive is damaged: {count} articles exported, {lost} could not be read "
+            "(`newsarchive check` says where)."
+        )
 
 
 # ------------------------------------------------------------------ clean
