@@ -137,3 +137,14 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return False
+
+
+def test_a_worker_that_died_while_idle_hands_its_next_record_on() -> None:
+    pool = Pool(workjobs.leaves_after, 1, failed, SPAWN)
+    try:
+        assert pool.submit("bye").get() == "bye"
+        pool.workers[0].process.join(10)  # gone while waiting for its next record
+        assert pool.workers[0].process.exitcode == 0
+        assert pool.submit("next").get() == "next"  # sent to a closed pipe, then to a fresh worker
+    finally:
+        pool.close()

@@ -497,3 +497,39 @@ def test_export_of_a_damaged_archive_writes_every_readable_article_and_names_the
         "(`newsarchive check` says where)."
     )
     assert 0 < len(exported) < len(whole) and len(exported) + len(named) <= len(whole)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def test_a_worker_killed_mid_ingest_loses_nothing(tmp_path: Path, reference: tuple[Path, list[dict[str, Any]]]) -> None:
+    # SIGKILL, as the OOM killer sends it, to a worker forked by the worker server while it
+    # cleans: the run ends by itself, every file with one outcome, the same archive as without.
+    folder, expected = reference
+    db = tmp_path / "a.db"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "newsarchive", "ingest", str(folder), "--db", str(db), "--workers", "2", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stderr is not None
+    wait_for_line(process.stderr, "-early.txt")  # the run is under way
+    victims: list[int] = []
+    while not victims and process.poll() is None:  # the workers forked from the worker server
+        victims = [w for child in _children(process.pid) for w in _children(child)]
+    assert victims, "the ingest ended before a worker could be killed"
+    os.kill(victims[0], signal.SIGKILL)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    counts = json.loads(out)["counts"]
+    assert sum(counts.values()) == len(list(folder.iterdir()))  # one outcome per file
+    assert stored(db) == expected

@@ -36,3 +36,12 @@ def greedy(task: str) -> int:
 
 def raises(task: str) -> str:
     raise ValueError(f"no good: {task}")
+
+
+def leaves_after(task: str) -> str:
+    """Answers, then its process exits while idle (the next record meets a closed pipe)."""
+    if task == "bye":
+        import threading
+
+        threading.Timer(0.05, os._exit, (0,)).start()
+    return task

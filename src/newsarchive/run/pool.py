@@ -244,10 +244,19 @@ class Pool:
         self.poll(0)
         return handle
 
+    def _give(self, worker: _Worker, handle: Handle) -> None:
+        try:
+            worker.give(handle)
+        except OSError:  # it died between two records (its pipe is closed): another one takes it
+            handle.attempts -= 1
+            worker.handle = None
+            self.queue.appendleft(handle)
+            self._replace(worker)
+
     def _dispatch(self) -> None:
         idle = [w for w in self.workers if w.handle is None]
         while idle and self.queue:
-            idle.pop().give(self.queue.popleft())
+            self._give(idle.pop(), self.queue.popleft())
         early = self.early
         if early is None:
             return
@@ -260,7 +269,7 @@ class Pool:
             for handle in self.queue:
                 if self.early_accepts(handle.task):
                     self.queue.remove(handle)
-                    early.give(handle)
+                    self._give(early, handle)
                     break
 
     # ------------------------------------------------------------ the loop
