@@ -533,3 +533,20 @@ def test_a_worker_killed_mid_ingest_loses_nothing(tmp_path: Path, reference: tup
     counts = json.loads(out)["counts"]
     assert sum(counts.values()) == len(list(folder.iterdir()))  # one outcome per file
     assert stored(db) == expected
+
+
+def test_a_reader_that_leaves_early_ends_the_export_quietly(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    for n in range(40):
+        write(folder / f"{n:02d}.txt", article(n) + "\n" + " ".join(SENTENCES) * 30)  # more than a pipe holds
+    db = tmp_path / "a.db"
+    assert run_cli("ingest", str(folder), "--db", str(db), "-q", "--workers", "1").exit_code == 0
+    export = subprocess.Popen(
+        [sys.executable, "-m", "newsarchive", "export", "--db", str(db)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert export.stdout is not None and export.stderr is not None
+    assert json.loads(export.stdout.readline())["id"] == 1
+    export.stdout.close()  # as `| head -1` does
+    assert export.wait(60) == 0
+    assert export.stderr.read() == ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import io
 import json
 import logging
 import os
@@ -114,7 +115,9 @@ def errors_handled(fn: F) -> F:
             raise click.ClickException(message) from None
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, KeyboardInterrupt):
             raise
-        except BrokenPipeError:
+        except BrokenPipeError as exc:
+            if not _stdout_gone():  # another pipe broke (a worker's): that is a real error
+                raise click.ClickException(f"unexpected error: BrokenPipeError: {exc}; please report it.") from None
             sys.stderr.close()  # `newsarchive export | head`: the reader left, that is fine
             raise click.exceptions.Exit(0) from None
         except Exception as exc:
@@ -134,6 +137,18 @@ def errors_handled(fn: F) -> F:
             ) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _stdout_gone() -> bool:
+    """Whether stdout is a pipe whose reader left (poll says POLLERR); True where it cannot tell."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return True
 
 
 def _ordinary_condition(exc: Exception) -> str | None:
