@@ -273,3 +273,18 @@ def test_one_minimum_article_rule_for_both_shapes(tmp_path: Path, name: str, con
         process(read_input(path), str(path))
     assert refused.value.outcome == "skipped"
     assert str(refused.value) == f"too short to be an article: {letters} letters or digits, fewer than 20"
+
+
+def test_a_page_over_the_memory_limit_fails_with_the_limit_named(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    import newsarchive.pipeline as pipeline
+    from newsarchive.pipeline import Task, work
+
+    def greedy(*args: object) -> object:
+        raise MemoryError  # what RLIMIT_AS makes of an allocation over the limit
+
+    monkeypatch.setattr(pipeline, "process", greedy)
+    write(tmp_path / "a.txt", DUMP)
+    done = work(Task(str(tmp_path / "a.txt"), "a.txt"), 10_000_000, None, datetime(2026, 11, 30), memory_mb=512)
+    assert (done.outcome, done.reason) == ("failed", "needed more than 512 MB of memory")  # not "cleaning failed"

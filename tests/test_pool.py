@@ -148,3 +148,12 @@ def test_a_worker_that_died_while_idle_hands_its_next_record_on() -> None:
         assert pool.submit("next").get() == "next"  # sent to a closed pipe, then to a fresh worker
     finally:
         pool.close()
+
+
+def test_a_worker_over_its_memory_limit_is_replaced_once() -> None:
+    pool = Pool(workjobs.greedy, 1, failed, SPAWN, memory_mb=1024, tasks_per_worker=1)
+    try:
+        assert pool.submit("greedy").get() == "failed: needed more than 1024 MB of memory"
+        assert len(pool.workers) == 1  # not one replacement for the memory and another for its quota
+    finally:
+        pool.close()

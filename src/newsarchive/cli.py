@@ -41,10 +41,9 @@ from newsarchive.pipeline import (
     IngestOptions,
     process,
     reclean,
-    too_slow,
 )
 from newsarchive.pipeline import explain as explain_lines
-from newsarchive.run.pool import RecordTimeout, time_limit
+from newsarchive.run.pool import RecordTimeout, time_limit, too_slow
 
 F = TypeVar("F", bound=Callable[..., Any])
 # trafilatura and htmldate log every page they cannot parse; our own report says it once, better.

@@ -37,7 +37,7 @@ from newsarchive.inputs import (
     read_input,
 )
 from newsarchive.model import CLEANER_VERSION, OUTCOMES, Article, Rejected
-from newsarchive.run.pool import Pool, RecordTimeout, time_limit
+from newsarchive.run.pool import Pool, RecordTimeout, time_limit, too_big, too_slow
 from newsarchive.textutil import normalize_line
 
 BATCH_FILES = 200  # files per write transaction: large enough to be fast, small enough to lose little
@@ -53,8 +53,15 @@ DEFAULT_MEMORY_MB = 4096  # a worker's address space (virtual: about twice what 
 MIN_ARTICLE_LETTERS = 20  # letters and digits: counted so, a short article in Japanese is not refused
 
 
-def _letters(text: str) -> int:
-    return sum(1 for ch in text if ch.isalnum())
+def _letters(text: str, enough: int | None = None) -> int:
+    """Letters and digits in `text`, counted no further than `enough` (every page asks)."""
+    n = 0
+    for ch in text:
+        if ch.isalnum():
+            n += 1
+            if n == enough:
+                break
+    return n
 
 
 def process(raw: RawInput, path: str, now: datetime | None = None) -> Article:
@@ -74,7 +81,7 @@ def process(raw: RawInput, path: str, now: datetime | None = None) -> Article:
         kind=raw.kind,
         encoding=raw.encoding,
     )
-    letters = _letters(article.text)
+    letters = _letters(article.text, MIN_ARTICLE_LETTERS)
     if letters < MIN_ARTICLE_LETTERS:
         if not letters and raw.kind == "html" and html_too_deep(raw.text):
             raise Rejected(
@@ -84,7 +91,7 @@ def process(raw: RawInput, path: str, now: datetime | None = None) -> Article:
             )
         # The same rule for both shapes: a page whose article (or, when nothing was kept, whose
         # whole visible text) is a word or two ("Bonjour.", <p>Hello</p>) is no article.
-        whole = letters or _letters(html_to_text(raw.text) if raw.kind == "html" else raw.text)
+        whole = letters or _letters(html_to_text(raw.text) if raw.kind == "html" else raw.text, MIN_ARTICLE_LETTERS)
         if whole < MIN_ARTICLE_LETTERS:
             shown = max(letters, whole)
             counted = "1 letter or digit" if shown == 1 else f"{shown} letters or digits"
@@ -173,7 +180,14 @@ class Work:
         return cls(key, source_hash, reason=rejected.reason, outcome=rejected.outcome, settled=rejected.settled)
 
 
-def work(task: Task, max_bytes: int, langs: frozenset[str] | None, now: datetime, timeout: float | None = None) -> Work:
+def work(
+    task: Task,
+    max_bytes: int,
+    langs: frozenset[str] | None,
+    now: datetime,
+    timeout: float | None = None,
+    memory_mb: int | None = None,
+) -> Work:
     """Read, decode, clean, date and detect one file: everything but storing (runs in a worker)."""
     try:
         raw = read_input(Path(task.path), max_bytes)
@@ -183,9 +197,9 @@ def work(task: Task, max_bytes: int, langs: frozenset[str] | None, now: datetime
         with time_limit(timeout):
             return _work(task, raw, langs, now)
     except RecordTimeout:
-        return Work(task.key, reason=too_slow(timeout), outcome="failed")
-    except MemoryError:
-        return Work(task.key, reason="needed more memory than the worker may use", outcome="failed")
+        return _failed(task, too_slow(timeout))
+    except MemoryError:  # over the worker's --memory-limit (its address space)
+        return _failed(task, too_big(memory_mb) if memory_mb else "ran out of memory")
     finally:
         if len(raw.data) >= TRIM_AFTER_BYTES:
             _trim_heap()
@@ -224,6 +238,8 @@ def _work(task: Task, raw: RawInput, langs: frozenset[str] | None, now: datetime
         article = process(raw, task.key, now)
     except Rejected as rejected:
         return Work.rejected(task.key, rejected, raw.source_hash)
+    except MemoryError:
+        raise  # not a cleaner bug: work() gives the reason that names the limit
     except Exception as exc:  # a cleaner bug on one page must not stop the batch
         reason = f"cleaning failed: {type(exc).__name__}: {str(exc)[:200]}".rstrip(": ")
         return Work(task.key, reason=reason, outcome="failed")
@@ -262,10 +278,6 @@ class _Done:
 
     def get(self) -> Work:
         return self.value
-
-
-def too_slow(timeout: float | None) -> str:
-    return f"took longer than {timeout:g} s to clean"
 
 
 def _failed(task: Task, reason: str) -> Work:
@@ -332,9 +344,15 @@ class Ingester:
         self.archive.open_search_index()
         now = datetime.now()
         workers = self.options.workers or usable_cores()
-        job = partial(work, max_bytes=self.options.max_bytes, langs=self.options.langs, now=now)
-        if workers == 1:
-            job = partial(job, timeout=self.options.timeout)  # in this process: SIGALRM bounds it
+        # The time limit is SIGALRM's, wherever the job runs; the pool adds a kill if it is ignored.
+        job = partial(
+            work,
+            max_bytes=self.options.max_bytes,
+            langs=self.options.langs,
+            now=now,
+            timeout=self.options.timeout,
+            memory_mb=self.options.memory_mb,
+        )
         # The pool starts with the first file that needs cleaning (a re-run needs none), in a
         # thread: its worker server takes seconds to import and warm the cleaners (htmldate's
         # date parser alone 1.4 s). Text dumps that come meanwhile go to an early worker, a
@@ -344,7 +362,6 @@ class Ingester:
         # an early worker cleaning it loads what the worker server loads (180 MB), and two
         # such processes at once took the run's peak from 390 to 485 MB.
         pool: Pool | None = None
-        timeout = self.options.timeout
 
         def submit(task: Task) -> Any:
             nonlocal pool
@@ -354,11 +371,11 @@ class Ingester:
                 return _Done(job(task))
             if pool is None:
                 pool = Pool(
-                    partial(job, timeout=timeout),
+                    job,
                     workers,
                     _failed,
                     _pool_context(),
-                    timeout=timeout,
+                    timeout=self.options.timeout,
                     tasks_per_worker=TASKS_PER_WORKER,
                     memory_mb=self.options.memory_mb,
                     early_context=_early_context(),

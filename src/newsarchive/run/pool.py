@@ -37,6 +37,28 @@ RETRIES = 1  # a record whose worker died is tried this many more times, in a fr
 GRACE = 5.0  # seconds past the time limit before a worker that does not answer is killed
 
 
+def too_slow(timeout: float | None) -> str:
+    return f"took longer than {timeout:g} s to clean"
+
+
+def too_big(memory_mb: int | None) -> str:
+    return f"needed more than {memory_mb} MB of memory"
+
+
+@contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """SIGINT blocked in this thread, and so in the processes it starts (they inherit the mask)."""
+    try:
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    except (AttributeError, ValueError):  # no POSIX signal masks here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
 class RecordTimeout(BaseException):
     """Raised inside a record's cleaning when its time is up (a BaseException: the cleaners catch Exception)."""
 
@@ -193,28 +215,29 @@ class Pool:
         self._closing = False
         self._start_error: BaseException | None = None
         self._alive_reader, self._alive_writer = context.Pipe(duplex=False)
+        self._early_writer: Connection | None = None
         self.early: _Worker | None = None
         self.early_accepts = early_accepts
         if early_context is not None and early_accepts is not None:
-            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # inherited, as above
+            early_reader, self._early_writer = early_context.Pipe(duplex=False)
             try:
-                early_reader, self._early_writer = early_context.Pipe(duplex=False)
-                self.early = _Worker(early_context, job, early_reader, self.memory_bytes)
+                with _sigint_blocked():  # as for the main workers, below
+                    self.early = _Worker(early_context, job, early_reader, self.memory_bytes)
             except OSError:  # no process to spare: the records wait for the pool
                 self.early = None
-            finally:
-                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         self._starter = threading.Thread(target=self._start_all, name="newsarchive-pool", daemon=True)
         self._starter.start()
 
     # ------------------------------------------------------------ starting
     def _start_all(self) -> None:
+        with _sigint_blocked():
+            self._start_workers()
+
+    def _start_workers(self) -> None:
         # Blocked in this thread, SIGINT stays blocked in what it starts: the worker server
         # (which imports the cleaners for seconds) and the workers forked from it. Ctrl-C reaches
         # the whole process group, and only the owner must handle it; a KeyboardInterrupt in the
         # server's warm-up printed a traceback.
-        with suppress(AttributeError, ValueError):
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             for _ in range(self.size):
                 worker = _Worker(self.context, self.job, self._alive_reader, self.memory_bytes)
@@ -303,16 +326,15 @@ class Pool:
                 if kind == "ok":
                     handle.finish(value)
                 elif kind == "memory":
-                    handle.finish(self.failed(handle.task, f"needed more than {self.memory_mb} MB of memory"))
-                    self._replace(worker)
+                    handle.finish(self.failed(handle.task, too_big(self.memory_mb)))
                 else:
                     handle.finish(self.failed(handle.task, f"cleaning failed: {value}"))
-                if worker.handle is None and self.tasks_per_worker and worker.served >= self.tasks_per_worker:
-                    self._replace(worker)  # what parsing big pages left behind goes back to the system
+                if kind == "memory" or (self.tasks_per_worker and worker.served >= self.tasks_per_worker):
+                    self._replace(worker)  # once: its memory (what big pages left behind) goes back
             elif worker.process.sentinel in ready:
                 self._died(worker)
             elif self.timeout is not None and time.monotonic() - worker.since >= self.timeout + self.grace:
-                handle.finish(self.failed(handle.task, f"took longer than {self.timeout:g} s to clean"))
+                handle.finish(self.failed(handle.task, too_slow(self.timeout)))
                 worker.handle = None
                 self._replace(worker)
         self._dispatch()
@@ -355,6 +377,6 @@ class Pool:
         self.workers, self.early = [], None
         with suppress(Exception):
             self._alive_writer.close()
-        if hasattr(self, "_early_writer"):
+        if self._early_writer is not None:
             with suppress(Exception):
                 self._early_writer.close()
