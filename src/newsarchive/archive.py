@@ -13,7 +13,6 @@ import os
 import re
 import secrets
 import sqlite3
-import stat
 import urllib.parse
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -27,6 +26,7 @@ import sqlite_utils
 
 from newsarchive.analysis import ANALYZER_VERSION, analyze
 from newsarchive.index import IndexBusy, IndexDoc, IndexFilters, SearchIndex, day_number
+from newsarchive.inputs import special_kind
 from newsarchive.model import Article
 from newsarchive.query import Query, QueryError, Term
 from newsarchive.query import parse as parse_query
@@ -277,9 +277,7 @@ class Filters:
             params["until"] = _after(_check_partial_date(self.until))
         langs = _values(self.lang)
         if langs:
-            names = [f"lang{i}" for i in range(len(langs))]
-            clauses.append(f"{table}.lang IN ({', '.join(':' + n for n in names)})")
-            params.update(zip(names, (v.lower() for v in langs), strict=True))
+            clauses.append(_in_list(f"{table}.lang", "lang", [v.lower() for v in langs], params))
         sites = _values(self.site)
         if sites:
             # a site's name ("Le Courrier du Rhône"), a word of it ("courrier"), its host with or
@@ -287,7 +285,7 @@ class Filters:
             # right after the scheme or "www.": further on, a pattern would reach into the path)
             either = []
             for i, value in enumerate(sites):
-                like = value.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                like = _like_literal(value.lower())
                 either.append(
                     f"{table}.site = :site{i} COLLATE NOCASE"
                     f" OR (' ' || lower({table}.site) || ' ') LIKE :site_word{i} ESCAPE '\\'"
@@ -304,10 +302,22 @@ class Filters:
                 params[f"site_sublabel{i}"] = f"%://www.{like}.%"
             clauses.append("(" + " OR ".join(f"({e})" for e in either) + ")")
         if self.author and self.author.strip():
-            name = " ".join(self.author.split()).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            name = _like_literal(" ".join(self.author.split()))
             clauses.append(f"{table}.author LIKE :author_part ESCAPE '\\'")
             params["author_part"] = f"%{name}%"
         return clauses, params
+
+
+def _like_literal(value: str) -> str:
+    """`value` matched as itself by LIKE ... ESCAPE '\\' (its % and _ are no wildcards)."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _in_list(column: str, name: str, values: list[Any], params: dict[str, Any]) -> str:
+    """`column IN (:name0, :name1, ...)`, with the values bound into `params`."""
+    names = [f"{name}{i}" for i in range(len(values))]
+    params.update(zip(names, values, strict=True))
+    return f"{column} IN ({', '.join(':' + n for n in names)})"
 
 
 def _values(option: str | None) -> list[str]:
@@ -473,7 +483,7 @@ class Archive:
     # ------------------------------------------------------------ search index
     @property
     def index_path(self) -> Path:
-        return Path(f"{self.path}-search")  # archive_files() names it too
+        return index_folder(self.path)
 
     def _search_index(self) -> SearchIndex:
         if self._search is None:
@@ -810,11 +820,9 @@ class Archive:
         """The articles `delete` would remove: every criterion given must hold (AND)."""
         clauses, params = (filters or Filters()).where()
         if ids:
-            names = [f"id{i}" for i in range(len(ids))]
-            clauses.append(f"articles.id IN ({', '.join(':' + n for n in names)})")
-            params.update(zip(names, ids, strict=True))
+            clauses.append(_in_list("articles.id", "id", ids, params))
         if source_prefix:
-            prefix = source_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            prefix = _like_literal(source_prefix)
             # brought in from there only: an article that a file elsewhere repeats stays
             clauses.append(
                 "(articles.path LIKE :prefix ESCAPE '\\' AND NOT EXISTS (SELECT 1 FROM files"
@@ -1312,24 +1320,16 @@ def _short(exc: Exception) -> str:
     return str(exc).split(" with text ", 1)[0][:160]
 
 
-def _kind_of(path: Path) -> str:
-    mode = path.stat().st_mode
-    for test, name in (
-        (stat.S_ISFIFO, "a named pipe"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-    ):
-        if test(mode):
-            return name
-    return "not a regular file"
-
-
 def archive_files(db_path: str | os.PathLike[str]) -> list[Path]:
     """What belongs to the archive at `db_path`: no output of ours may be written over these."""
     path = Path(os.path.realpath(db_path))
-    siblings = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal", "-search")]
-    return [path, *siblings]
+    siblings = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
+    return [path, *siblings, index_folder(path)]
+
+
+def index_folder(path: Path) -> Path:
+    """The search index beside the archive at `path`: `archive.db-search/` for `archive.db`."""
+    return Path(f"{path}-search")
 
 
 def is_archive_file(candidate: str | os.PathLike[str], db_path: str | os.PathLike[str]) -> bool:
@@ -1346,7 +1346,7 @@ def _refuse_foreign_file(path: Path, create: bool) -> None:
             raise NotAnArchive(f"{path} is a folder, not an archive file.", hint="Give a file name with --db.")
         if not path.is_file():  # a FIFO would block every command, a device is no place for one
             raise NotAnArchive(
-                f"{path} is not a regular file ({_kind_of(path)}): an archive is a file.",
+                f"{path} is not a regular file ({special_kind(path.stat().st_mode)}): an archive is a file.",
                 hint="Give a file name with --db (one that does not exist yet is created).",
             )
         try:

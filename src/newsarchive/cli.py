@@ -182,6 +182,12 @@ def json_option(fn: F) -> F:
     return click.option("--json", "json_output", is_flag=True, help="Print JSON instead of a table.")(fn)
 
 
+def timeout_option(help_text: str) -> Callable[[F], F]:
+    return click.option(
+        "--timeout", type=click.FloatRange(min=0), default=DEFAULT_TIMEOUT, show_default=True, help=help_text
+    )
+
+
 def output_options(fn: F) -> F:
     """sqlite-utils' output options, for the commands that print rows."""
     for flag, help_text in reversed(
@@ -304,13 +310,7 @@ def cli() -> None:
     default=None,
     help="Processes that clean files (default: one per usable core).",
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0),
-    default=DEFAULT_TIMEOUT,
-    show_default=True,
-    help="Seconds a file may take to clean; a slower one fails with that reason (0: no limit).",
-)
+@timeout_option("Seconds a file may take to clean; a slower one fails with that reason (0: no limit).")
 @click.option(
     "--memory-limit",
     "memory_mb",
@@ -881,13 +881,7 @@ def export(
 @click.argument("file", type=click.Path(dir_okay=False))
 @json_option
 @click.option("--explain", is_flag=True, help="Print every line of the input, kept or dropped, with the reason.")
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0),
-    default=DEFAULT_TIMEOUT,
-    show_default=True,
-    help="Seconds the cleaning may take (0: no limit).",
-)
+@timeout_option("Seconds the cleaning may take (0: no limit).")
 @errors_handled
 def clean(file: str, json_output: bool, explain: bool, timeout: float) -> None:
     """Clean one file and print its body, without touching any archive.

@@ -49,12 +49,7 @@ def write_csv(rows: Iterable[dict[str, Any]], out: IO[str], safe: bool = True) -
     writer.writerow(EXPORT_FIELDS)
     n = 0
     for row in rows:
-        record = export_record(row)
-        record["tags"] = "; ".join(record["tags"] or [])
-        cells = ["" if v is None else str(v) for v in record.values()]
-        if safe:
-            cells = [f"'{c}" if c.startswith(FORMULA_START) else c for c in cells]
-        writer.writerow(cells)
+        writer.writerow(_cells(export_record(row).values(), safe))
         n += 1
     return n
 
@@ -70,6 +65,13 @@ def _cell(value: Any) -> str:
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
+
+
+def _cells(values: Iterable[Any], safe: bool) -> list[str]:
+    """A row's cells for CSV: lists joined by "; ", and with `safe` a cell a spreadsheet would
+    run as a formula (starting with = + - @) given a leading apostrophe, as OWASP recommends."""
+    cells = [_cell(v) for v in values]
+    return [f"'{c}" if safe and c.startswith(FORMULA_START) else c for c in cells]
 
 
 def write_rows(rows: Iterable[dict[str, Any]], out: IO[str], fmt: str, safe: bool = True) -> int:
@@ -98,10 +100,7 @@ def write_rows(rows: Iterable[dict[str, Any]], out: IO[str], fmt: str, safe: boo
     for row in rows:
         if n == 0:
             writer.writerow(list(row))
-        cells = [_cell(v) for v in row.values()]
-        if safe:
-            cells = [f"'{c}" if c.startswith(FORMULA_START) else c for c in cells]
-        writer.writerow(cells)
+        writer.writerow(_cells(row.values(), safe))
         n += 1
     return n
 

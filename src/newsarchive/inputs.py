@@ -185,18 +185,21 @@ def discover(paths: Iterable[str | os.PathLike[str]], glob: str | None = None) -
                 )
                 continue
             if not stat.S_ISREG(st.st_mode):  # reading a named pipe would wait forever
-                yield Missing(key, f"not a regular file: {_special_kind(st.st_mode)}")
+                yield Missing(key, f"not a regular file: {special_kind(st.st_mode)}")
                 continue
             yield InputFile(path, st.st_size, st.st_mtime_ns)
 
 
-def _special_kind(mode: int) -> str:
+def special_kind(mode: int) -> str:
+    """What a file that is not a regular one is, in words (for inputs and for --db alike)."""
     if stat.S_ISFIFO(mode):
         return "a named pipe"
     if stat.S_ISSOCK(mode):
         return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
     return "a special file"
 
 
@@ -250,7 +253,7 @@ def _read_once(path: Path, max_bytes: int) -> tuple[bytes, bool]:
     with os.fdopen(fd, "rb") as fh:
         before = os.fstat(fd)
         if not stat.S_ISREG(before.st_mode):  # swapped for a pipe or a device since the walk
-            raise Rejected(f"not a regular file: {_special_kind(before.st_mode)}", "skipped", settled=False)
+            raise Rejected(f"not a regular file: {special_kind(before.st_mode)}", "skipped", settled=False)
         data = fh.read(max_bytes + 1)
         after = os.fstat(fd)
     return data, (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns)

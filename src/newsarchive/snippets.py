@@ -12,6 +12,7 @@ import unicodedata
 from functools import lru_cache
 
 from newsarchive.analysis import stem
+from newsarchive.textutil import LIGATURES
 
 START, END = "\x02", "\x03"  # markers around matched words; rendering turns them into style
 WIDTH = 220  # characters in a snippet, about 30 words
@@ -22,7 +23,7 @@ _ACCENTED = {
 }  # fmt: skip
 # Index terms are folded with the ligatures written out ("cœur" is "coeur"): a term's "oe" may
 # stand for one letter of the text.
-_LIGATURES = {"oe": "œ", "ae": "æ"}
+_LIGATURES = {out: letter for letter, out in LIGATURES.items() if len(out) == 2}  # {"oe": "œ", "ae": "æ"}
 
 
 def _cp1252_fold_table() -> bytes:

@@ -48,8 +48,8 @@ def _latin_fold_table() -> dict[int, str]:
 
 # Letters that decompose to nothing and are written out instead: "cœur" is "coeur" to a French
 # reader (and to a search), "Æsop" "Aesop", "Søren" "Soren", "Łódź" "Lodz".
-_LIGATURES = {"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "ħ": "h", "ŀ": "l", "ı": "i"}
-_FOLD_TABLE = {**_latin_fold_table(), **{ord(k): v for k, v in _LIGATURES.items()}}
+LIGATURES = {"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "ħ": "h", "ŀ": "l", "ı": "i"}
+_FOLD_TABLE = {**_latin_fold_table(), **{ord(k): v for k, v in LIGATURES.items()}}
 # Characters the table does not cover (other scripts, combining marks, ligatures): slow path.
 _NEEDS_NFKD = re.compile(r"[^\x00-\u024f\u2000-\u206f\u20ac]")
 
