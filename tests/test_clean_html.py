@@ -53,3 +53,42 @@ def test_html_to_text_reads_a_page_that_opens_with_an_xml_declaration() -> None:
     page += "<p>Publié le 3 mai 2021</p><p>Été</p></body></html>"
     assert [line for line in html_to_text(page).split("\n") if line] == ["Publié le 3 mai 2021", "Été"]
     assert html_to_text("") == ""
+
+
+def _padded(filler: str) -> str:
+    return HTML.replace("</body>", filler + "</body>")
+
+
+def test_a_page_of_thousands_of_hidden_promos_is_pruned_and_extracted_without_fallbacks(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import trafilatura
+
+    calls: list[dict[str, object]] = []
+    real = trafilatura.bare_extraction
+
+    def spy(*args: object, **kwargs: object) -> object:
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", spy)
+    promos = '<div class="promo" style="display: none">Abonnez-vous à Info Test</div>' * 12_000
+    copies = "<p>Lire aussi notre dossier</p>" * 12_000
+    for filler in (promos, copies):
+        result = clean_html(_padded(filler), NOW)
+        assert calls.pop()["fast"] is True  # jusText would compare 12,000 paragraphs with neighbours
+        assert result.text == clean_html(HTML, NOW).text
+        assert calls.pop()["fast"] is False  # a normal page keeps every fallback
+        assert "Abonnez" not in html_to_text(result.text)
+        assert (result.title, result.published) == ("Le festival de jazz de Testville affiche complet", "2024-06-21")
+
+
+def test_a_page_too_large_even_when_pruned_is_read_as_its_visible_text(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import trafilatura
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("trafilatura was run on a 30,000-element page")
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", refuse)
+    result = clean_html(_padded("".join(f"<p>mot {n}</p>" for n in range(30_000))), NOW)
+    assert result.fallback
+    assert "Pour sa dixième édition" in result.text
+    assert "mot 17" not in result.text

@@ -62,6 +62,10 @@ class NotAnArchive(ArchiveError):
     pass
 
 
+class DiskFull(ArchiveError):
+    pass
+
+
 class ArchiveTooNew(ArchiveError):
     pass
 
@@ -396,6 +400,7 @@ PREPARED_MAX = 2 * INDEX_BATCH  # analysed documents kept for the index at most 
 class Archive:
     def __init__(self, path: str | os.PathLike[str], create: bool = True) -> None:
         self.path = Path(path)
+        self.on_commit: Callable[[], None] | None = None  # told after each commit (a run's settled counts)
         _refuse_foreign_file(self.path, create)
         # On a read-only mount (or a file we may not write), SQLite cannot make the WAL's shared
         # memory file, and the archive would not even open: it is opened immutable instead, so
@@ -688,6 +693,8 @@ class Archive:
     def commit(self) -> None:
         if self.conn.in_transaction:
             self.conn.execute("COMMIT")
+        if self.on_commit is not None:
+            self.on_commit()
 
     def rollback(self) -> None:
         if self.conn.in_transaction:

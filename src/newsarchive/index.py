@@ -10,12 +10,13 @@ written after each commit (see Archive.sync_search for the protocol).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -228,8 +229,12 @@ class SearchIndex:
             yield writer
             raw.commit()
             raw.wait_merging_threads()  # merge small segments now (this also releases the lock)
-        except BaseException:
-            raw.rollback()
+        except BaseException as exc:
+            with suppress(ValueError):
+                raw.rollback()  # a writer whose thread died ("was killed") cannot roll back
+            if isinstance(exc, ValueError) and shutil.disk_usage(self.path).free < WRITER_HEAP:
+                # tantivy's error says only that its writer thread died; the disk is why.
+                raise OSError(errno.ENOSPC, "No space left on device", str(self.path)) from exc
             raise
         finally:
             writer.raw = None

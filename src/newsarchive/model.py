@@ -14,7 +14,9 @@ INDEX_MARKER = "newsarchive-index.json"  # names a search index folder (skipped 
 # 0.2.2: dates written in German, Spanish, Italian, Portuguese and Dutch, and their "published"
 # cues; German and English bylines; am/pm times; a year run into the next word; a line that
 # repeats its date; no date from a list of teasers that each give theirs.
-CLEANER_VERSION = "0.2.2"
+# 0.2.3: a page of more than 10,000 elements loses its hidden and mass-repeated elements and is
+# extracted without the fallback extractors; beyond 25,000 left, it is read as its visible text.
+CLEANER_VERSION = "0.2.3"
 
 OUTCOMES = ("new", "updated", "unchanged", "duplicate", "skipped", "failed")
 

@@ -8,9 +8,11 @@ or failed, recording each outcome in the archive.
 from __future__ import annotations
 
 import ctypes
+import errno
 import hashlib
 import multiprocessing
 import os
+import sqlite3
 import sys
 import time
 from collections import Counter, deque
@@ -21,7 +23,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
-from newsarchive.archive import INDEX_BATCH, Archive, compress_raw
+from newsarchive.archive import INDEX_BATCH, Archive, DiskFull, compress_raw
 from newsarchive.clean.html import MAX_HTML_DEPTH, HtmlResult, clean_html, html_to_text, html_too_deep
 from newsarchive.clean.language import detect_language
 from newsarchive.clean.text import TextResult, clean_text
@@ -120,6 +122,10 @@ class FileResult:
         return {"path": self.path, "outcome": self.outcome, "reason": self.reason, "id": self.id}
 
 
+def is_disk_full(exc: BaseException) -> bool:
+    return getattr(exc, "errno", None) == errno.ENOSPC or "database or disk is full" in str(exc).lower()
+
+
 @dataclass
 class IngestOptions:
     langs: frozenset[str] | None = None
@@ -132,18 +138,27 @@ class IngestOptions:
 
 @dataclass
 class RunSummary:
+    """A run's outcomes: only those committed count, so a rolled-back batch is not reported stored."""
+
     run_id: int
     counts: Counter[str] = field(default_factory=Counter)
     reasons: dict[str, Counter[str]] = field(default_factory=dict)
     status: str = "running"
+    pending: list[FileResult] = field(default_factory=list)
 
     def add(self, result: FileResult) -> None:
-        self.counts[result.outcome] += 1
-        if result.reason and result.outcome in ("duplicate", "skipped", "failed"):
-            reason = result.reason
-            if result.outcome == "duplicate":
-                reason = "same text as an article already stored"
-            self.reasons.setdefault(result.outcome, Counter())[reason] += 1
+        self.pending.append(result)
+
+    def settle(self) -> None:
+        """The pending outcomes are committed."""
+        for result in self.pending:
+            self.counts[result.outcome] += 1
+            if result.reason and result.outcome in ("duplicate", "skipped", "failed"):
+                reason = result.reason
+                if result.outcome == "duplicate":
+                    reason = "same text as an article already stored"
+                self.reasons.setdefault(result.outcome, Counter())[reason] += 1
+        self.pending.clear()
 
     def as_counts(self) -> dict[str, int]:
         return {outcome: self.counts.get(outcome, 0) for outcome in OUTCOMES}
@@ -387,6 +402,7 @@ class Ingester:
         ahead = 16 * workers
         self._batch_started, self._in_batch, self._stored = time.monotonic(), 0, 0
         archive = self.archive
+        archive.on_commit = summary.settle
         try:
             archive.begin()
             for item in items:
@@ -405,14 +421,33 @@ class Ingester:
             archive.commit()
             summary.status = "interrupted"
             raise
+        except sqlite3.OperationalError as exc:
+            archive.rollback()
+            summary.pending.clear()
+            if not is_disk_full(exc):
+                summary.status = "failed"
+                raise
+            summary.status = "interrupted"  # an ordinary condition: a re-run finishes the work
+            stored = summary.counts["new"] + summary.counts["updated"]
+            raise DiskFull(
+                f"the disk holding {archive.path} is full: {stored:,} articles of this run were stored "
+                f"and {sum(summary.counts.values()):,} files settled before it filled; free some space "
+                "and run the same command again to finish."
+            ) from None
         except BaseException:
             archive.rollback()
+            summary.pending.clear()
             summary.status = "failed"
             raise
         finally:
+            archive.on_commit = None
             if pool is not None:
                 pool.close()
-            self.archive.finish_run(summary.run_id, summary.as_counts(), summary.status)
+            try:
+                self.archive.finish_run(summary.run_id, summary.as_counts(), summary.status)
+            except sqlite3.OperationalError as exc:
+                if not is_disk_full(exc):
+                    raise  # a full disk: the run stays "running", the message above said why
         return summary
 
     def _prepare(self, item: InputFile | Missing) -> FileResult | Task:

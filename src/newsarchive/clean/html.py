@@ -53,13 +53,19 @@ def clean_html(html: str, now: datetime | None = None) -> HtmlResult:
     import trafilatura
 
     now = now or datetime.now()
-    doc: Any = trafilatura.bare_extraction(
-        html,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=True,
-        date_extraction_params={"original_date": True, "max_date": now.strftime("%Y-%m-%d")},
-    )
+    tree, size = _bounded_tree(html)
+    # Visible text first: trafilatura prunes the tree it is given.
+    visible = html_to_text(html if tree is None else tree)
+    doc: Any = None
+    if size <= HUGE_TREE:
+        doc = trafilatura.bare_extraction(
+            html if tree is None else tree,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=True,
+            fast=tree is not None,  # jusText and readability are quadratic on big trees
+            date_extraction_params={"original_date": True, "max_date": now.strftime("%Y-%m-%d")},
+        )
     meta: dict[str, Any] = doc.as_dict() if doc is not None else {}
     title = _clean(meta.get("title"))
     body = _paragraphs(meta.get("text") or "", title)
@@ -71,7 +77,6 @@ def clean_html(html: str, now: datetime | None = None) -> HtmlResult:
         site=_clean(meta.get("sitename")) or _clean(meta.get("hostname")),
         tags=_tags(meta.get("tags") or []),
     )
-    visible = html_to_text(html)
     # Only the date is wanted from the visible text when trafilatura found the body: the lines
     # around the article are enough (a page's menus and footers are most of its lines).
     dump = clean_text(_around(visible, body) if body.strip() else visible, now)
@@ -92,6 +97,49 @@ def clean_html(html: str, now: datetime | None = None) -> HtmlResult:
         result.author = result.author or dump.author
         result.tags = result.tags or dump.tags
     return result
+
+
+LARGE_TREE = 10_000  # elements; the largest of the 699 real pages in ../shared/bench has 9,751
+HUGE_TREE = 25_000  # elements left after pruning: beyond, even the fast mode takes 4 s to minutes
+REPEATS_KEPT = 20  # copies of one leaf element (same tag, same text) kept on a large page
+
+
+def _bounded_tree(html: str) -> tuple[Any, int]:
+    """A large page's tree with its hidden and mass-repeated elements pruned, and its size.
+
+    Extraction on a page of tens of thousands of elements takes minutes (jusText compares each
+    paragraph with its neighbours), so such a page is pruned of what no reader sees or reads
+    twice (elements hidden by attribute or style; the 21st and later copies of one leaf
+    element with text) and extracted without the fallback extractors. Normal pages are left alone (None):
+    counting their tags is the only cost they pay.
+    """
+    if html.count("<") <= 2 * LARGE_TREE:
+        return None, 0
+    from trafilatura.utils import load_html
+
+    tree = load_html(html)
+    if tree is None:
+        return None, 0
+    if sum(1 for _ in tree.iter()) <= LARGE_TREE:
+        return None, 0
+    doomed: list[Any] = []
+    seen: dict[tuple[str, str], int] = {}
+    for el in tree.iter():
+        if not isinstance(el.tag, str):
+            continue
+        style = el.get("style", "").replace(" ", "").lower()
+        if el.get("hidden") is not None or "display:none" in style or "visibility:hidden" in style:
+            doomed.append(el)
+        elif len(el) == 0 and el.text and el.text.strip():  # not an empty <br> or <td>
+            key = (el.tag, el.text.strip())
+            seen[key] = seen.get(key, 0) + 1
+            if seen[key] > REPEATS_KEPT:
+                doomed.append(el)
+    for el in doomed:
+        parent = el.getparent()
+        if parent is not None:
+            el.drop_tree()  # keeps the element's tail text
+    return tree, sum(1 for _ in tree.iter())
 
 
 BEFORE_LINES, AFTER_LINES = 150, 40  # lines of the visible text kept around the article's paragraphs
@@ -178,19 +226,23 @@ def _date_source(html: str, url: str | None, value: str) -> str:
 _UTF8_HTML = etree.HTMLParser(encoding="utf-8")
 
 
-def html_to_text(html: str) -> str:
+def html_to_text(html: str | Any) -> str:
     """The page's visible text, one block a line, as a scraper's text dump would have it.
 
     Walks the tree with lxml's iterwalk rather than recursion, so a page nested tens of
     thousands of elements deep cannot exhaust the stack. lxml's plain HTML parser, not
     lxml.html's: that one calls a Python function for every element the walk visits (a third
     of the time here), to give it a class the walk never uses. Parsed from UTF-8 bytes, so a
-    page that starts with an XML declaration naming its charset parses too.
+    page that starts with an XML declaration naming its charset parses too. A tree already
+    parsed (a large page, pruned) is walked as it is.
     """
-    try:
-        root = etree.fromstring(html.encode("utf-8", "replace"), _UTF8_HTML)
-    except (etree.LxmlError, ValueError):
-        return ""
+    if isinstance(html, str):
+        try:
+            root = etree.fromstring(html.encode("utf-8", "replace"), _UTF8_HTML)
+        except (etree.LxmlError, ValueError):
+            return ""
+    else:
+        root = html
     if root is None:
         return ""
     parts: list[str] = []
