@@ -42,10 +42,12 @@ def test_schema_on_a_blank_archive(tmp_path: Path) -> None:
     Archive(tmp_path / "a.db").close()  # opening again changes nothing and does not fail
 
 
-def test_an_archive_of_schema_4_gains_the_run_of_each_article(tmp_path: Path) -> None:
+def test_an_archive_of_schema_4_gains_the_run_of_each_article_and_the_record_columns(tmp_path: Path) -> None:
     with Archive(tmp_path / "a.db") as archive:
         old = add(archive, 1)
     conn = sqlite3.connect(tmp_path / "a.db")
+    conn.execute("ALTER TABLE articles DROP COLUMN fetched")  # schema 6's
+    conn.execute("ALTER TABLE raw_inputs DROP COLUMN hints")
     conn.execute("DROP INDEX idx_articles_run_id")
     conn.execute("ALTER TABLE articles DROP COLUMN run_id")  # as schema 4 made it
     conn.execute("PRAGMA user_version = 4")
@@ -54,6 +56,8 @@ def test_an_archive_of_schema_4_gains_the_run_of_each_article(tmp_path: Path) ->
     with Archive(tmp_path / "a.db") as archive:
         assert archive.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert archive.get(old)["run_id"] is None  # stored before runs were recorded per article
+        assert archive.get(old)["fetched"] is None
+        assert [r["hints"] for r in archive.iter_stored_inputs()] == [{}]
         run = archive.start_run(["in"], {})
         new = archive.save_article(
             Article(path="/in/2.txt", text="Un autre texte.", kind="txt"), "h2", "s2", b"r", "t", run_id=run

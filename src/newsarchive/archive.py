@@ -37,7 +37,7 @@ APPLICATION_ID = 0x4E415243  # "NARC": marks the file as a newsarchive archive
 FTS_TOKENIZER = "unicode61 remove_diacritics 2"  # case- and accent-insensitive matching
 
 ARTICLE_FIELDS = (
-    "id", "path", "url", "site", "title", "author", "published", "date_source", "lang",
+    "id", "path", "url", "site", "title", "author", "published", "date_source", "fetched", "lang",
     "words", "tags", "text", "kind", "encoding", "content_hash", "source_hash",
     "cleaner_version", "ingested_at", "updated_at", "run_id",
 )  # fmt: skip
@@ -254,6 +254,15 @@ def m005_article_run(conn: sqlite3.Connection) -> None:
     back what a wrong ingest brought in (NULL for articles stored before this step)."""
     conn.execute("ALTER TABLE articles ADD COLUMN run_id INTEGER REFERENCES runs (id)")
     conn.execute("CREATE INDEX idx_articles_run_id ON articles (run_id)")
+
+
+@migration
+def m006_records(conn: sqlite3.Connection) -> None:
+    """Articles from containers (WARC, JSON lines, tar, zip): the crawl time a WARC gives (never a
+    publication date), and what the container said of each record, kept beside its raw input so
+    `reclean` reads the record as the ingest did (its URL, HTTP charset, a scraper's title)."""
+    conn.execute("ALTER TABLE articles ADD COLUMN fetched TEXT")
+    conn.execute("ALTER TABLE raw_inputs ADD COLUMN hints TEXT")
 
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -724,6 +733,17 @@ class Archive:
             return None
         return dict(zip(("path", "size", "mtime_ns", "source_hash", "article_id", "outcome"), row, strict=True))
 
+    def records_of(self, container: str, separator: str) -> Iterator[dict[str, Any]]:
+        """What the files table holds for the records of one container (keys `container` + separator + ...)."""
+        low = container + separator
+        high = container + chr(ord(separator) + 1)
+        rows = self.conn.execute(
+            "SELECT path, article_id, outcome FROM files WHERE path >= ? AND path < ? ORDER BY rowid",
+            (low, high),
+        ).fetchall()  # read whole: the caller writes between two
+        for path, article_id, outcome in rows:
+            yield {"path": path, "article_id": article_id, "outcome": outcome}
+
     def record_file(
         self,
         path: str,
@@ -760,6 +780,7 @@ class Archive:
         compressed: tuple[int, bytes] | None = None,
         analysed: tuple[str, str] | None = None,
         run_id: int | None = None,
+        hints: dict[str, Any] | None = None,
     ) -> int:
         """Insert a new article, or replace the fields of `article_id` in place (same id).
 
@@ -775,6 +796,7 @@ class Archive:
             "author": article.author,
             "published": article.published,
             "date_source": article.date_source,
+            "fetched": article.fetched,
             "lang": article.lang,
             "words": article.words,
             "tags": json.dumps(article.tags, ensure_ascii=False),
@@ -803,10 +825,14 @@ class Archive:
                 if old != tuple(values[k] for k in ("title", "text", "published", "lang")):
                     self._index(article_id, IndexDoc.of(article_id, article, analysed))
             self.conn.execute(
-                """INSERT INTO raw_inputs (article_id, compression, size, data) VALUES (?, 'zlib', ?, ?)
+                """INSERT INTO raw_inputs (article_id, compression, size, data, hints) VALUES (?, 'zlib', ?, ?, ?)
                    ON CONFLICT (article_id) DO UPDATE SET compression = excluded.compression,
-                     size = excluded.size, data = excluded.data""",
-                (article_id, *(compressed or (len(raw), compress_raw(raw)))),
+                     size = excluded.size, data = excluded.data, hints = excluded.hints""",
+                (
+                    article_id,
+                    *(compressed or (len(raw), compress_raw(raw))),
+                    json.dumps(hints, ensure_ascii=False) if hints else None,
+                ),
             )
         return article_id
 
@@ -1244,7 +1270,7 @@ class Archive:
             # A page at a time, each read to its end: the caller commits between records (no
             # statement stays open across its writes), and a million inputs never sit in memory.
             cursor = self.conn.execute(
-                f"""SELECT {columns}, raw_inputs.compression, raw_inputs.data FROM articles
+                f"""SELECT {columns}, raw_inputs.compression, raw_inputs.data, raw_inputs.hints FROM articles
                     JOIN raw_inputs ON raw_inputs.article_id = articles.id
                     WHERE articles.id > :last {where} ORDER BY articles.id LIMIT {STORED_PAGE}""",
                 {"version": only_outdated, "last": last},
@@ -1255,6 +1281,7 @@ class Archive:
                 record = self._article(dict(zip(names, row, strict=True)))
                 data = record.pop("data")
                 record["raw"] = zlib.decompress(data) if record.pop("compression") == "zlib" else bytes(data)
+                record["hints"] = json.loads(record["hints"]) if record.get("hints") else {}
                 last = int(record["id"])
                 yield record
             if len(rows) < STORED_PAGE:

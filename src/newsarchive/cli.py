@@ -320,6 +320,13 @@ def cli() -> None:
     metavar="MB",
     help="Memory a worker process may use; a file that needs more fails with that reason (0: no limit).",
 )
+@click.option(
+    "--jsonl-field",
+    "jsonl_fields",
+    multiple=True,
+    metavar="NAME",
+    help="A field of JSON lines that holds the page, beside html, text, maintext (repeatable).",
+)
 @json_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar, no summary table, no skipped lines: failures only.")
 @errors_handled
@@ -334,13 +341,17 @@ def ingest(
     workers: int | None,
     timeout: float,
     memory_mb: int,
+    jsonl_fields: tuple[str, ...],
     json_output: bool,
     quiet: bool,
 ) -> None:
     """Read every article under FOLDER... into the archive.
 
     HTML pages (.html, .htm, .xhtml) and text dumps (.txt) are recognised by name, other files
-    by their content, and .gz files are read transparently. Each file ends up new, updated,
+    by their content; .gz, .bz2 and .xz files are read transparently. Containers hold many
+    articles each: WARC and WET files (.warc, .warc.gz, .wet), scrapers' JSON lines (.jsonl,
+    one object a line with an html or text field), and tar or zip archives of pages, each
+    record stored under the container's path and its place in it. Each file ends up new, updated,
     unchanged, duplicate, skipped or failed; the reasons are printed at the end and kept in the
     archive. Running the same command again only reads what changed.
 
@@ -362,6 +373,7 @@ def ingest(
         workers=workers,
         timeout=timeout or None,
         memory_mb=memory_mb or None,
+        jsonl_fields=jsonl_fields,
     )
     if not any(os.path.exists(p) for p in paths):
         raise click.ClickException(f"nothing to ingest: {', '.join(paths)}: no such file or folder.")

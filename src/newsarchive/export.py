@@ -17,7 +17,7 @@ from typing import IO, Any
 from newsarchive.textutil import slugify
 
 EXPORT_FIELDS = (
-    "id", "path", "url", "site", "title", "author", "published", "date_source", "lang",
+    "id", "path", "url", "site", "title", "author", "published", "date_source", "fetched", "lang",
     "words", "tags", "text", "kind", "encoding", "content_hash", "cleaner_version",
     "ingested_at", "updated_at",
 )  # fmt: skip

@@ -6,18 +6,21 @@ for a bad file, so one broken file never stops a batch.
 
 from __future__ import annotations
 
+import bz2
 import codecs
 import fnmatch
 import gzip
 import hashlib
 import io
+import lzma
 import os
 import re
 import stat
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import ftfy
 
@@ -140,6 +143,7 @@ class RawInput:
     kind: str  # "html" or "txt"
     encoding: str
     source_hash: str
+    hints: dict[str, Any] = field(default_factory=dict)  # what a container said of the record
 
 
 def discover(paths: Iterable[str | os.PathLike[str]], glob: str | None = None) -> Iterator[InputFile | Missing]:
@@ -232,11 +236,18 @@ def _matches(path: Path, root: Path, pattern: str) -> bool:
     return fnmatch.fnmatch(path.name, pattern) or fnmatch.fnmatch(relative, pattern)
 
 
+COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz")
+
+
+def _without_compression(lower: str) -> str:
+    for suffix in COMPRESSION_SUFFIXES:
+        if lower.endswith(suffix):
+            return lower[: -len(suffix)]
+    return lower
+
+
 def kind_from_name(name: str) -> str | None:
-    lower = name.lower()
-    if lower.endswith(".gz"):
-        lower = lower[:-3]
-    suffix = os.path.splitext(lower)[1]
+    suffix = os.path.splitext(_without_compression(name.lower()))[1]
     if suffix in HTML_SUFFIXES:
         return "html"
     if suffix in TEXT_SUFFIXES:
@@ -293,16 +304,28 @@ def read_input(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> RawInput:
 STORED_MAX_BYTES = 1 << 30
 
 
-def decode_input(data: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> RawInput:
-    """Turn stored bytes into text; the same path for a fresh file and a re-clean."""
+def decode_input(
+    data: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES, hints: dict[str, Any] | None = None
+) -> RawInput:
+    """Turn stored bytes into text; the same path for a fresh file and a re-clean.
+
+    `hints` are what a container said of a record (its kind, its HTTP charset); they travel on
+    in the RawInput to the cleaning.
+    """
+    hints = hints or {}
     source_hash = hashlib.sha256(data).hexdigest()
     payload = data
-    if name.lower().endswith(".gz") or data[:2] == b"\x1f\x8b":
+    lower = name.lower()
+    if lower.endswith(".gz") or data[:2] == b"\x1f\x8b":
         payload = _gunzip(data, max_bytes)
+    elif lower.endswith(".bz2") or data[:3] == b"BZh":
+        payload = _decompress(data, max_bytes, bz2.BZ2Decompressor(), "bzip2")
+    elif lower.endswith(".xz") or data[:6] == b"\xfd7zXZ\x00":
+        payload = _decompress(data, max_bytes, lzma.LZMADecompressor(), "xz")
     if not payload.strip():
         raise Rejected("empty file", "skipped")
-    kind = kind_from_name(name)
-    suffix = os.path.splitext(name.lower().removesuffix(".gz"))[1]
+    kind = hints.get("kind") or kind_from_name(name)
+    suffix = os.path.splitext(_without_compression(lower))[1]
     if kind is None and suffix in NOT_ARTICLE_SUFFIXES:
         raise Rejected(f"not an article: a {suffix} file", "skipped")
     binary = _binary_kind(payload)
@@ -310,7 +333,7 @@ def decode_input(data: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> 
         raise Rejected(f"not a text or HTML file: {binary}", "skipped")
     if kind is None:
         kind = "html" if _HTML_SNIFF.search(payload[:4096]) else "txt"
-    text, encoding = decode_bytes(payload, kind)
+    text, encoding = decode_bytes(payload, kind, hints.get("charset"))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text, repaired = repair_mojibake(text)
     if repaired:
@@ -320,7 +343,7 @@ def decode_input(data: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> 
     sample = text[:20000]
     if len(_ODD.findall(sample)) > 0.05 * len(sample):
         raise Rejected("not a text or HTML file: binary content", "skipped")
-    return RawInput(data=data, text=text, kind=kind, encoding=encoding, source_hash=source_hash)
+    return RawInput(data=data, text=text, kind=kind, encoding=encoding, source_hash=source_hash, hints=hints)
 
 
 # A UTF-8 lead byte read as Windows-1252 or Latin-1 (Ã, Â, Å, â), then a continuation byte read
@@ -402,6 +425,23 @@ def _gunzip(data: bytes, max_bytes: int) -> bytes:
     return out
 
 
+def _decompress(data: bytes, max_bytes: int, decompressor: Any, what: str) -> bytes:
+    """A bzip2 or xz file, inflated no further than the bound."""
+    try:
+        out: bytes = decompressor.decompress(data, max_length=max_bytes + 1)
+    except (OSError, EOFError, ValueError, lzma.LZMAError):
+        raise Rejected(f"truncated or corrupt {what} file", "failed") from None
+    if len(out) > max_bytes:
+        raise Rejected(
+            f"larger than the {format_size(max_bytes)} limit once decompressed (see --max-size)",
+            "skipped",
+            settled=False,
+        )
+    if not decompressor.eof:
+        raise Rejected(f"truncated or corrupt {what} file", "failed")
+    return out
+
+
 _CONTROL_BYTES = bytes([*range(9), *range(14, 32)])  # what text never holds: control bytes but tab, newlines
 
 
@@ -424,8 +464,9 @@ def _binary_kind(payload: bytes) -> str | None:
     return None
 
 
-def decode_bytes(payload: bytes, kind: str) -> tuple[str, str]:
-    """Decode with the BOM, else strict UTF-8, else the page's declared charset, else detection."""
+def decode_bytes(payload: bytes, kind: str, charset: str | None = None) -> tuple[str, str]:
+    """Decode with the BOM, else strict UTF-8, else the HTTP charset (`charset`, from a WARC),
+    else the page's declared charset, else detection."""
     for bom, encoding in _BOMS:
         if payload.startswith(bom):
             try:
@@ -443,6 +484,12 @@ def decode_bytes(payload: bytes, kind: str) -> tuple[str, str]:
         return payload.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    if charset:
+        label = "cp1252" if charset.lower() in _AS_CP1252 else charset.lower()
+        try:
+            return payload.decode(label), _canonical(label)
+        except (LookupError, UnicodeDecodeError):
+            pass
     if kind == "html":
         match = _META_CHARSET.search(payload[:8192])
         if match:

@@ -31,6 +31,7 @@ class Article:
     author: str | None = None
     published: str | None = None  # ISO 8601 date or date-time, never guessed
     date_source: str | None = None  # where `published` was found; None when there is no date
+    fetched: str | None = None  # when a crawler fetched the page (a WARC's date): never a publication date
     url: str | None = None
     site: str | None = None
     lang: str | None = None

@@ -16,7 +16,7 @@ import sqlite3
 import sys
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache, partial
@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from newsarchive.archive import INDEX_BATCH, Archive, DiskFull, compress_raw
+from newsarchive.clean import dates
 from newsarchive.clean.html import MAX_HTML_DEPTH, HtmlResult, clean_html, html_to_text, html_too_deep
 from newsarchive.clean.language import detect_language
 from newsarchive.clean.text import TextResult, clean_text
@@ -40,6 +41,7 @@ from newsarchive.inputs import (
 )
 from newsarchive.model import CLEANER_VERSION, OUTCOMES, Article, Rejected
 from newsarchive.run.pool import Pool, RecordTimeout, time_limit, too_big, too_slow
+from newsarchive.sources import KEY_SEPARATOR, Record, Skip, SourceOptions, container_kind, records
 from newsarchive.textutil import normalize_line
 
 BATCH_FILES = 200  # files per write transaction: large enough to be fast, small enough to lose little
@@ -69,7 +71,10 @@ def _letters(text: str, enough: int | None = None) -> int:
 def process(raw: RawInput, path: str, now: datetime | None = None) -> Article:
     """Clean one decoded input into an article, or raise `Rejected`."""
     now = now or datetime.now()
-    found: HtmlResult | TextResult = clean_html(raw.text, now) if raw.kind == "html" else clean_text(raw.text, now)
+    url = raw.hints.get("url")
+    found: HtmlResult | TextResult = (
+        clean_html(raw.text, now, url=url) if raw.kind == "html" else clean_text(raw.text, now)
+    )
     article = Article(
         path=path,
         text=found.text,
@@ -100,7 +105,50 @@ def process(raw: RawInput, path: str, now: datetime | None = None) -> Article:
             raise Rejected(f"too short to be an article: {counted}, fewer than {MIN_ARTICLE_LETTERS}", "skipped")
         raise Rejected("no article text found after cleaning", "skipped")
     article.lang = detect_language(article.text)
+    if raw.hints:
+        _apply_hints(article, raw.hints, now)
     return article
+
+
+def _apply_hints(article: Article, hints: dict[str, Any], now: datetime) -> None:
+    """What a container said of a record, checked by our own rules.
+
+    A scraper's title and authors come from the page's metadata and win over what a text dump
+    suggests; our dates come first (measured, and each says where it was found), then the
+    URL's, then the scraper's (`date_source` "record"), each a full date that is not in the
+    future. The fetch time of a WARC is kept apart, never as the publication date.
+    """
+    url = hints.get("url")
+    if url:
+        article.url = str(url)  # where it was fetched: the page's canonical link is only its claim
+        article.site = article.site or site_of(str(url))
+    if hints.get("title"):
+        article.title = normalize_line(str(hints["title"])) or article.title
+    if hints.get("author"):
+        article.author = normalize_line(str(hints["author"])) or article.author
+    if article.published is None and url:
+        day = dates.date_from_url(str(url), now)
+        if day:
+            article.published, article.date_source = day, "url"
+    if article.published is None and hints.get("published"):
+        found = dates.find_dates(str(hints["published"]), now)
+        if found:
+            article.published, article.date_source = found[0].value, "record"
+    if article.lang is None and hints.get("lang"):
+        article.lang = str(hints["lang"]).strip().lower()[:2] or None
+    if hints.get("fetched"):
+        article.fetched = normalize_line(str(hints["fetched"]))[:40] or None  # a WARC-Date: ISO 8601 already
+
+
+def site_of(url: str) -> str | None:
+    """The host of a URL, without `www.`."""
+    from urllib.parse import urlsplit
+
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    return host.removeprefix("www.") if host else None
 
 
 def content_hash(text: str) -> str:
@@ -127,6 +175,13 @@ def is_disk_full(exc: BaseException) -> bool:
 
 
 @dataclass
+class ContainerDone:
+    """Follows a container's last record through the window: stored, the container is settled."""
+
+    item: InputFile
+
+
+@dataclass
 class IngestOptions:
     langs: frozenset[str] | None = None
     max_bytes: int = DEFAULT_MAX_BYTES
@@ -134,6 +189,7 @@ class IngestOptions:
     workers: int | None = None  # processes that clean; None: one per usable core
     timeout: float | None = DEFAULT_TIMEOUT  # seconds a record may take to clean; None: no limit
     memory_mb: int | None = DEFAULT_MEMORY_MB  # address space of a worker process; None: no limit
+    jsonl_fields: tuple[str, ...] = ()  # fields of JSON lines that hold a page, beside the usual ones
 
 
 @dataclass
@@ -166,11 +222,18 @@ class RunSummary:
 
 @dataclass(frozen=True)
 class Task:
-    """One file for a worker: where to read it, and the source hash on record (if any)."""
+    """One file for a worker: where to read it, and the source hash on record (if any).
+
+    A record of a container comes with its bytes (`data`), the name its kind is guessed from
+    and the container's hints: the worker need not see the container.
+    """
 
     path: str
     key: str
     known_hash: str | None = None
+    data: bytes | None = None
+    name: str = ""
+    hints: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -185,6 +248,7 @@ class Work:
     content_hash: str | None = None
     terms: tuple[str, str] | None = None  # the title and text as the search index stores them
     same_bytes: bool = False  # the source hash on record: nothing to clean
+    hints: dict[str, Any] | None = None  # a record's hints, stored beside its raw input
     reason: str | None = None  # a rejection: its reason, outcome and whether it is settled
     outcome: str | None = None
     settled: bool = False
@@ -193,6 +257,10 @@ class Work:
     def rejected(cls, key: str, rejected: Rejected, source_hash: str | None = None) -> Work:
         # Rejected is an exception; its fields cross the process boundary as plain values.
         return cls(key, source_hash, reason=rejected.reason, outcome=rejected.outcome, settled=rejected.settled)
+
+
+Unit = InputFile | Missing | Record | Skip | FileResult | ContainerDone  # what the walk yields
+Prepared = FileResult | Task | Skip | ContainerDone  # what the writer waits on
 
 
 def work(
@@ -205,7 +273,10 @@ def work(
 ) -> Work:
     """Read, decode, clean, date and detect one file: everything but storing (runs in a worker)."""
     try:
-        raw = read_input(Path(task.path), max_bytes)
+        if task.data is not None:
+            raw = decode_input(task.data, task.name, max_bytes, task.hints)
+        else:
+            raw = read_input(Path(task.path), max_bytes)
     except Rejected as rejected:
         return Work.rejected(task.key, rejected)
     try:
@@ -272,6 +343,7 @@ def _work(task: Task, raw: RawInput, langs: frozenset[str] | None, now: datetime
         article,
         content_hash(article.text),
         analysed(article.title, article.text),
+        hints=raw.hints or None,
     )
 
 
@@ -398,17 +470,18 @@ class Ingester:
                 )
             return pool.submit(task)
 
-        window: deque[tuple[InputFile | Missing, FileResult | Task, Any]] = deque()
+        window: deque[tuple[Unit, Prepared, Any]] = deque()
         ahead = 16 * workers
         self._batch_started, self._in_batch, self._stored = time.monotonic(), 0, 0
+        self._unsettled: Counter[str] = Counter()  # per container: records a re-run must see again
         archive = self.archive
         archive.on_commit = summary.settle
         try:
             archive.begin()
-            for item in items:
-                prepared = self._prepare(item)
+            for unit in self._units(items):
+                prepared = self._prepare(unit)
                 handle = submit(prepared) if isinstance(prepared, Task) else None
-                window.append((item, prepared, handle))
+                window.append((unit, prepared, handle))
                 while window and (len(window) > ahead or window[0][2] is None or window[0][2].ready()):
                     self._store_head(window, summary, on_result)
             while window:
@@ -450,10 +523,42 @@ class Ingester:
                     raise  # a full disk: the run stays "running", the message above said why
         return summary
 
-    def _prepare(self, item: InputFile | Missing) -> FileResult | Task:
+    def _units(self, items: Iterable[InputFile | Missing]) -> Iterator[Unit]:
+        """The files of the walk, each container opened into its records (in this process)."""
+        for item in items:
+            if isinstance(item, InputFile) and container_kind(item.path.name):
+                yield from self._container(item)
+            else:
+                yield item
+
+    def _container(self, item: InputFile) -> Iterator[Unit]:
+        """A container's records, or, when it is as the last run left it, their outcomes unread."""
+        key = item.key
+        state = None if self.options.force else self.archive.file_state(key)
+        as_left = state is not None and (state["outcome"], state["size"], state["mtime_ns"]) == (
+            "container",
+            item.size,
+            item.mtime_ns,
+        )
+        if as_left:
+            for row in self.archive.records_of(key, KEY_SEPARATOR):
+                yield FileResult(row["path"], "unchanged", id=row["article_id"])
+            return
+        yield from records(Path(item.path), key, SourceOptions(self.options.max_bytes, self.options.jsonl_fields))
+        yield ContainerDone(item)
+
+    def _prepare(self, item: Unit) -> Prepared:
         """What can be decided without reading the file; otherwise the task for a worker."""
         if isinstance(item, Missing):
             return FileResult(item.path, "failed", item.reason)
+        if isinstance(item, (FileResult, Skip, ContainerDone)):
+            return item
+        if isinstance(item, Record):
+            known = None if self.options.force else self._known_state(item.key)
+            digest = hashlib.sha256(item.data).hexdigest()
+            if known and known["source_hash"] == digest:
+                return FileResult(item.key, "unchanged", id=known["article_id"])
+            return Task("", item.key, None, item.data, item.name, item.hints)
         key = item.key
         known = None if self.options.force else self._known_state(key)
         if known and (known["size"], known["mtime_ns"]) == (item.size, item.mtime_ns):
@@ -462,13 +567,23 @@ class Ingester:
 
     def _store_head(
         self,
-        window: deque[tuple[InputFile | Missing, FileResult | Task, Any]],
+        window: deque[tuple[Unit, Prepared, Any]],
         summary: RunSummary,
         on_result: Callable[[FileResult], None] | None,
     ) -> None:
         """Store the oldest file of the window (waiting for its worker), in its own savepoint."""
         item, prepared, handle = window[0]
         archive = self.archive
+        if isinstance(prepared, ContainerDone):
+            # Every record before it is settled: the container is done, unless one of them must
+            # be tried again (a failure, a --lang skip), which the next run's walk will see.
+            window.popleft()
+            if not self._unsettled.pop(prepared.item.key, 0):
+                done_item = prepared.item
+                if not archive.conn.in_transaction:
+                    archive.begin()
+                archive.record_file(done_item.key, done_item.size, done_item.mtime_ns, None, None, "container")
+            return
         if handle is not None and not handle.ready():
             handle.wait(LOCK_WAIT)
             if not handle.ready() and archive.conn.in_transaction:
@@ -481,6 +596,10 @@ class Ingester:
             archive.begin()
         with archive.savepoint():
             result = self._settle(item, prepared, done, summary.run_id)
+            if isinstance(item, (Record, Skip)) and (
+                (isinstance(item, Skip) and item.place is None) or archive.file_state(result.path) is None
+            ):
+                self._unsettled[item.container] += 1
         window.popleft()
         summary.add(result)
         if on_result:
@@ -501,14 +620,17 @@ class Ingester:
             archive.begin()
             self._batch_started, self._in_batch = time.monotonic(), 0
 
-    def _settle(
-        self, item: InputFile | Missing, prepared: FileResult | Task, done: Work | None, run_id: int
-    ) -> FileResult:
+    def _settle(self, item: Unit, prepared: Prepared, done: Work | None, run_id: int) -> FileResult:
         if isinstance(prepared, FileResult):
             if prepared.outcome == "failed":  # a path the walk could not read
                 return self._problem(run_id, prepared.path, Rejected(prepared.reason or "", "failed"))
             return prepared
-        assert isinstance(item, InputFile) and done is not None
+        if isinstance(prepared, Skip):
+            self.archive.record_problem(run_id, prepared.key, prepared.outcome, prepared.reason)
+            if prepared.outcome == "skipped" and prepared.place is not None:
+                self.archive.record_file(prepared.key, None, None, None, None, "skipped")
+            return FileResult(prepared.key, prepared.outcome, prepared.reason)
+        assert isinstance(item, (InputFile, Record)) and isinstance(prepared, Task) and done is not None
         key = prepared.key
         if done.reason is not None:
             return self._problem(
@@ -534,7 +656,7 @@ class Ingester:
         return None
 
     def _store(
-        self, item: InputFile, state: dict[str, Any] | None, done: Work, run_id: int | None = None
+        self, item: InputFile | Record, state: dict[str, Any] | None, done: Work, run_id: int | None = None
     ) -> FileResult:
         key = item.key
         article = done.article
@@ -557,6 +679,7 @@ class Ingester:
             compressed=(done.size, done.stored),
             analysed=done.terms,
             run_id=run_id,
+            hints=done.hints,
         )
         outcome = "updated" if own is not None else "new"
         self.archive.record_file(key, item.size, item.mtime_ns, done.source_hash, article_id, outcome)
@@ -567,7 +690,7 @@ class Ingester:
         run_id: int,
         path: str,
         rejected: Rejected,
-        item: InputFile | None = None,
+        item: InputFile | Record | None = None,
         source_hash: str | None = None,
     ) -> FileResult:
         self.archive.record_problem(run_id, path, rejected.outcome, rejected.reason)
@@ -632,7 +755,7 @@ def _reclean_all(
         article_id = int(record["id"])
         outcome = "unchanged"
         try:
-            raw = decode_input(record["raw"], record["path"], STORED_MAX_BYTES)
+            raw = decode_input(record["raw"], _stored_name(record["path"]), STORED_MAX_BYTES, record["hints"])
             with time_limit(timeout):
                 article = process(raw, record["path"], now)
         except (Rejected, RecordTimeout) as stopped:
@@ -658,7 +781,9 @@ def _reclean_all(
                 if not dry_run:
                     if not archive.conn.in_transaction:
                         archive.begin()
-                    archive.save_article(article, digest, raw.source_hash, raw.data, CLEANER_VERSION, article_id)
+                    archive.save_article(
+                        article, digest, raw.source_hash, raw.data, CLEANER_VERSION, article_id, hints=raw.hints or None
+                    )
                     in_batch += 1
             else:
                 summary.unchanged += 1
@@ -668,6 +793,16 @@ def _reclean_all(
             archive.commit()  # in batches: an ingest waiting for the write lock gets it between two
             batch_started, in_batch = time.monotonic(), 0
     archive.commit()
+
+
+def _stored_name(key: str) -> str:
+    """The name an input's kind is guessed from: a record's member name, not its container's."""
+    at = key.find(KEY_SEPARATOR)
+    while at >= 0:
+        if container_kind(key[:at]):
+            return key[at + 1 :]
+        at = key.find(KEY_SEPARATOR, at + 1)
+    return key
 
 
 @dataclass

@@ -90,6 +90,22 @@ _SHORT_YEAR = re.compile(
 )
 
 
+_URL_DATE = re.compile(r"/((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?=[/_.-]|$)")
+
+
+def date_from_url(url: str, now: datetime | None = None) -> str | None:
+    """A full date in a URL's path (`/2024/06/21/`, `/2024-06-21-titre`), never a year or month alone."""
+    path = url.split("?", 1)[0].split("#", 1)[0]
+    match = _URL_DATE.search(path)
+    if not match:
+        return None
+    try:
+        day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        return None
+    return None if day > (now or datetime.now()).date() else day.isoformat()
+
+
 def find_dates(text: str, now: datetime | None = None, after_cue: bool = False) -> list[FoundDate]:
     """Every full calendar date (day, month, year) in `text` that is not in the future."""
     if not _DIGIT.search(text):

@@ -42,13 +42,14 @@ class HtmlResult:
     rendered: TextResult | None = None  # the visible text around the article (all of it on a fallback), cleaned
 
 
-def clean_html(html: str, now: datetime | None = None) -> HtmlResult:
+def clean_html(html: str, now: datetime | None = None, url: str | None = None) -> HtmlResult:
     """Body and metadata of an HTML page.
 
     The publication date comes first from the page's visible text, read as a text dump ("Publié
     le ...", a byline, a dateline), where our finder is rarely wrong; else from htmldate as
     trafilatura runs it (`original_date=True`: the first publication, not the last update). On
-    the date benchmark this order beats htmldate alone (see docs/cleaning.md).
+    the date benchmark this order beats htmldate alone (see docs/cleaning.md). `url`: where the
+    page was fetched (a WARC's target), for its host and the date in its path.
     """
     import trafilatura
 
@@ -63,6 +64,7 @@ def clean_html(html: str, now: datetime | None = None) -> HtmlResult:
             with_metadata=True,
             include_comments=False,
             include_tables=True,
+            url=url,
             fast=tree is not None,  # jusText and readability are quadratic on big trees
             date_extraction_params={"original_date": True, "max_date": now.strftime("%Y-%m-%d")},
         )
