@@ -13,7 +13,10 @@ the ratios, and the peak memory of each run (the proportional set size of the wh
 tree, sampled every 20 ms), and when each ingest's archive first showed an article to a reader.
 The last line is:
 
-    ingest files=N html_ratio_json=R html_ratio_text=R txt_fps=F scaling=S rerun_s=T peak_mb=M
+    ingest files=N html_ratio_json=R html_ratio_text=R txt_fps=F scaling=S rerun_s=T peak_mb=M neardup_share=P
+
+where neardup_share is the near-duplicate upkeep's share of the per-file ingest time, measured
+in this process on 300 of the files (bench/neardup.py's neardup_share).
 """
 
 from __future__ import annotations
@@ -221,9 +224,16 @@ def main() -> int:
     one = sum(v for k, v in seconds.items() if k.endswith("1") and k[:-1] in counts)
     two = sum(v for k, v in seconds.items() if k.endswith("2") and k[:-1] in counts)
     scaling = one / two
+    sys.path.insert(0, str(ROOT / "bench"))
+    from neardup import neardup_share
+
+    sample = sorted(p for p in folder.rglob("*") if p.is_file())[:: max(1, args.files // 300)][:300]
+    share = neardup_share(sample)
+    print(f"near-duplicate upkeep: {share:.1%} of the per-file ingest time ({len(sample)} files, one core)")
     print(
         f"ingest files={args.files} html_ratio_json={html_json:.2f} html_ratio_text={html_text:.2f} "
-        f"txt_fps={txt_fps:.0f} scaling={scaling:.2f} rerun_s={rerun:.2f} peak_mb={peak / 1e6:.0f}"
+        f"txt_fps={txt_fps:.0f} scaling={scaling:.2f} rerun_s={rerun:.2f} peak_mb={peak / 1e6:.0f} "
+        f"neardup_share={share:.3f}"
     )
     return 0
 

@@ -46,6 +46,10 @@ def test_an_archive_of_schema_4_gains_the_run_of_each_article_and_the_record_col
     with Archive(tmp_path / "a.db") as archive:
         old = add(archive, 1)
     conn = sqlite3.connect(tmp_path / "a.db")
+    conn.execute("DROP TABLE near_signatures")  # schema 7's
+    conn.execute("DROP TABLE near_bands")
+    conn.execute("DROP INDEX idx_articles_cluster_id")
+    conn.execute("ALTER TABLE articles DROP COLUMN cluster_id")
     conn.execute("ALTER TABLE articles DROP COLUMN fetched")  # schema 6's
     conn.execute("ALTER TABLE raw_inputs DROP COLUMN hints")
     conn.execute("DROP INDEX idx_articles_run_id")

@@ -13,13 +13,13 @@ from newsarchive import __version__
 from newsarchive.cli import cli
 
 SAMPLE_LIST = """\
-6	2025-03-12	À Lyon, les vélos-cargos gagnent les livraisons du centre-ville	Le Courrier du Rhône	Juliette Ferrand	fr	240
-4	2025-02-04	Un marché de producteurs s'installe sous les nefs de l'île de Nantes		Claire Martin	fr	207
-5	2025-01-15	Les médiathèques de Toulouse testent l'ouverture jusqu'à 22 heures			fr	111
-1	2024-11-18	Rennes : le budget de la culture en hausse de 4 %			fr	148
-2	2024-10-08	Harbour authority approves new ferry terminal	The Coastal Gazette	Tom Ashworth	en	159
-7	2024-08-28	Vendanges précoces dans le Bordelais : la chaleur avance le calendrier d’une semaine		Marc Delorme	fr	190
-3	undated	La deuxième ligne de tramway de Brest entre dans sa dernière phase de travaux			fr	214
+6	2025-03-12	À Lyon, les vélos-cargos gagnent les livraisons du centre-ville	Le Courrier du Rhône	Juliette Ferrand	fr	240	1
+4	2025-02-04	Un marché de producteurs s'installe sous les nefs de l'île de Nantes		Claire Martin	fr	207	1
+5	2025-01-15	Les médiathèques de Toulouse testent l'ouverture jusqu'à 22 heures			fr	111	1
+1	2024-11-18	Rennes : le budget de la culture en hausse de 4 %			fr	148	1
+2	2024-10-08	Harbour authority approves new ferry terminal	The Coastal Gazette	Tom Ashworth	en	159	1
+7	2024-08-28	Vendanges précoces dans le Bordelais : la chaleur avance le calendrier d’une semaine		Marc Delorme	fr	190	1
+3	undated	La deuxième ligne de tramway de Brest entre dans sa dernière phase de travaux			fr	214	1
 """
 
 
@@ -114,7 +114,7 @@ def test_search(ingested: Path) -> None:
     result = invoke("search", "vendanges")
     assert result.stdout.splitlines()[0] == (
         "7\t2024-08-28\tVendanges précoces dans le Bordelais : la chaleur avance le calendrier d’une semaine"
-        "\t\tMarc Delorme"
+        "\t\tMarc Delorme\t1"
     )
     hits = json.loads(invoke("search", "securite OR recolte", "--json").stdout)
     assert [h["id"] for h in hits] == [7]
@@ -163,7 +163,7 @@ def test_stats(ingested: Path) -> None:
     assert data["languages"] == {"fr": 6, "en": 1}
     assert data["months"]["2025-03"] == 1
     plain = invoke("stats").stdout
-    assert plain.startswith("articles\t7\nwithout a date\t1\nwords\t1269\n")
+    assert plain.startswith("articles\t7\nwithout a date\t1\nstories\t7\nstories with near-copies\t0\nwords\t1269\n")
     # piped: numbers only, the bars are the terminal table's
     assert plain.endswith(
         "language fr\t6\nlanguage en\t1\nsite unknown\t5\nsite Le Courrier du Rhône\t1\nsite The Coastal Gazette\t1\n"

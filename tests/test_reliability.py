@@ -253,7 +253,7 @@ def test_reading_while_an_ingest_writes(tmp_path: Path, reference: tuple[Path, l
     assert process.stderr is not None
     wait_for_line(process.stderr, "-marker.txt")
     try:
-        listed = run_cli("list", "--db", str(db), "--json", "--limit", "5")
+        listed = run_cli("list", "--db", str(db), "--json", "--limit", "5", "--all-copies")
         found = run_cli("search", "budget", "--db", str(db), "--count")
         shown = run_cli("show", "1", "--db", str(db), "--json")
     finally:
@@ -508,7 +508,7 @@ def test_a_read_only_archive_can_be_read_and_says_it_cannot_be_written(read_only
     before = stored(db)
     subprocess.run(["mount", "-o", "remount,ro", str(read_only_mount)], check=True)
     assert stored(db) == before  # export
-    assert run_cli("list", "--db", str(db)).stdout.count("\n") == 3
+    assert run_cli("list", "--db", str(db), "--all-copies").stdout.count("\n") == 3
     assert run_cli("search", "budget", "--db", str(db), "--count").stdout == "3\n"
     assert run_cli("show", "1", "--db", str(db)).exit_code == 0
     assert run_cli("check", "--db", str(db)).exit_code == 0

@@ -17,13 +17,14 @@ import urllib.parse
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
+from newsarchive import neardup
 from newsarchive.analysis import ANALYZER_VERSION, analyze
 from newsarchive.index import IndexBusy, IndexDoc, IndexFilters, SearchIndex, day_number
 from newsarchive.inputs import special_kind
@@ -39,7 +40,7 @@ FTS_TOKENIZER = "unicode61 remove_diacritics 2"  # case- and accent-insensitive 
 ARTICLE_FIELDS = (
     "id", "path", "url", "site", "title", "author", "published", "date_source", "fetched", "lang",
     "words", "tags", "text", "kind", "encoding", "content_hash", "source_hash",
-    "cleaner_version", "ingested_at", "updated_at", "run_id",
+    "cleaner_version", "ingested_at", "updated_at", "run_id", "cluster_id",
 )  # fmt: skip
 
 
@@ -265,6 +266,26 @@ def m006_records(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE raw_inputs ADD COLUMN hints TEXT")
 
 
+@migration
+def m007_near_duplicates(conn: sqlite3.Connection) -> None:
+    """Near-copies (the same wire story in many outlets): each article's MinHash signature, its
+    LSH band keys (a new article meets only the stored ones sharing a key), and its cluster: the
+    id of the cluster's first article. Articles stored before this step have no signature and
+    a cluster of their own until `reclean` (newsarchive.neardup)."""
+    conn.execute(
+        """CREATE TABLE near_signatures (
+            article_id INTEGER PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
+            signature BLOB NOT NULL
+        )"""
+    )
+    conn.execute(
+        "CREATE TABLE near_bands (key INTEGER NOT NULL, article_id INTEGER NOT NULL, PRIMARY KEY (key, article_id))"
+        " WITHOUT ROWID"
+    )
+    conn.execute("ALTER TABLE articles ADD COLUMN cluster_id INTEGER")
+    conn.execute("CREATE INDEX idx_articles_cluster_id ON articles (cluster_id)")
+
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -278,10 +299,21 @@ class Filters:
     lang: str | None = None
     site: str | None = None
     author: str | None = None  # a part of the author's name, any case
+    one_per_cluster: bool = False  # near-copies: only the cluster's first dated (then longest) article
 
     def where(self, table: str = "articles") -> tuple[list[str], dict[str, Any]]:
         clauses: list[str] = []
         params: dict[str, Any] = {}
+        if self.one_per_cluster:
+            # No better copy passes the same filters: earlier dated, else as dated and longer, else older.
+            others, _ = replace(self, one_per_cluster=False).where("b")
+            clauses.append(
+                f"""NOT EXISTS (SELECT 1 FROM articles b WHERE b.cluster_id = {table}.cluster_id
+                    AND b.id != {table}.id {"".join(" AND " + c for c in others)} AND (
+                    (b.published IS NOT NULL AND ({table}.published IS NULL OR b.published < {table}.published))
+                    OR (b.published IS {table}.published AND (b.words > {table}.words
+                        OR (b.words = {table}.words AND b.id < {table}.id)))))"""
+            )
         if self.since:
             clauses.append(f"{table}.published >= :since")
             params["since"] = _check_partial_date(self.since)
@@ -319,6 +351,14 @@ class Filters:
             clauses.append(f"{table}.author LIKE :author_part ESCAPE '\\'")
             params["author_part"] = f"%{name}%"
         return clauses, params
+
+
+def copies_column(filters: Filters) -> str:
+    """`copies`: how many articles of each row's cluster pass the filters (itself included)."""
+    others, _ = replace(filters, one_per_cluster=False).where("c")
+    extra = "".join(" AND " + c for c in others)
+    return f"""CASE WHEN articles.cluster_id IS NULL THEN 1 ELSE (SELECT count(*) FROM articles c
+        WHERE c.cluster_id = articles.cluster_id{extra}) END AS copies"""
 
 
 def _like_literal(value: str) -> str:
@@ -781,11 +821,14 @@ class Archive:
         analysed: tuple[str, str] | None = None,
         run_id: int | None = None,
         hints: dict[str, Any] | None = None,
+        near: bytes | bool | None = True,
     ) -> int:
         """Insert a new article, or replace the fields of `article_id` in place (same id).
 
         `compressed`: the input as (size, zlib bytes) when a worker compressed it already;
-        `analysed`: its title and text as `analysis.analyze` gives them, when a worker did it.
+        `analysed`: its title and text as `analysis.analyze` gives them, when a worker did it;
+        `near`: its near-duplicate signature when a worker made it (None: too short to have
+        one), True to make it here.
         """
         stamp = now_iso()
         values = {
@@ -817,6 +860,7 @@ class Archive:
                 cursor = self.conn.execute(f"INSERT INTO articles ({columns}) VALUES ({marks})", values)
                 article_id = int(cursor.lastrowid or 0)
                 self._index(article_id, IndexDoc.of(article_id, article, analysed))
+                self._join_cluster(article_id, neardup.signature(article.text) if near is True else near or None)
             else:
                 indexed = "title, text, published, lang"
                 old = self.conn.execute(f"SELECT {indexed} FROM articles WHERE id = ?", (article_id,)).fetchone()
@@ -824,6 +868,9 @@ class Archive:
                 self.conn.execute(f"UPDATE articles SET {sets} WHERE id = :id", {**values, "id": article_id})
                 if old != tuple(values[k] for k in ("title", "text", "published", "lang")):
                     self._index(article_id, IndexDoc.of(article_id, article, analysed))
+                if old is None or old[1] != article.text or not self._has_signature(article_id):
+                    self._leave_cluster(article_id)
+                    self._join_cluster(article_id, neardup.signature(article.text) if near is True else near or None)
             self.conn.execute(
                 """INSERT INTO raw_inputs (article_id, compression, size, data, hints) VALUES (?, 'zlib', ?, ?, ?)
                    ON CONFLICT (article_id) DO UPDATE SET compression = excluded.compression,
@@ -836,10 +883,73 @@ class Archive:
             )
         return article_id
 
+    # ------------------------------------------------------------ near-duplicates
+    def _has_signature(self, article_id: int) -> bool:
+        row = self.conn.execute("SELECT 1 FROM near_signatures WHERE article_id = ?", (article_id,)).fetchone()
+        return row is not None
+
+    def _join_cluster(self, article_id: int, signature: bytes | None) -> None:
+        """Put a stored article in the cluster of its near-copies (merging clusters it bridges)."""
+        cluster = article_id
+        if signature is not None:
+            keys = neardup.bands(signature)
+            marks = ", ".join("?" for _ in keys)
+            rows = self.conn.execute(
+                f"""SELECT DISTINCT s.article_id, s.signature, a.cluster_id FROM near_bands b
+                    JOIN near_signatures s ON s.article_id = b.article_id
+                    JOIN articles a ON a.id = b.article_id
+                    WHERE b.key IN ({marks}) AND b.article_id != ?""",
+                (*keys, article_id),
+            ).fetchall()
+            clusters = {
+                int(other_cluster or other)
+                for other, other_signature, other_cluster in rows
+                if neardup.similarity(signature, other_signature) >= neardup.THRESHOLD
+            }
+            if clusters:
+                cluster = min(clusters)
+                for merged in clusters - {cluster}:
+                    self.conn.execute("UPDATE articles SET cluster_id = ? WHERE cluster_id = ?", (cluster, merged))
+            self.conn.execute(
+                "INSERT OR REPLACE INTO near_signatures (article_id, signature) VALUES (?, ?)", (article_id, signature)
+            )
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO near_bands (key, article_id) VALUES (?, ?)", [(k, article_id) for k in keys]
+            )
+        self.conn.execute("UPDATE articles SET cluster_id = ? WHERE id = ?", (cluster, article_id))
+
+    def _leave_cluster(self, article_id: int) -> None:
+        """Forget an article's signature; a cluster it named is renamed after its next member."""
+        row = self.conn.execute("SELECT signature FROM near_signatures WHERE article_id = ?", (article_id,)).fetchone()
+        if row is not None:
+            self.conn.executemany(
+                "DELETE FROM near_bands WHERE key = ? AND article_id = ?",
+                [(k, article_id) for k in neardup.bands(row[0])],
+            )
+            self.conn.execute("DELETE FROM near_signatures WHERE article_id = ?", (article_id,))
+        nxt = self.conn.execute(
+            "SELECT min(id) FROM articles WHERE cluster_id = ? AND id != ?", (article_id, article_id)
+        ).fetchone()[0]
+        if nxt is not None:
+            self.conn.execute(
+                "UPDATE articles SET cluster_id = ? WHERE cluster_id = ? AND id != ?", (nxt, article_id, article_id)
+            )
+
+    def copies_of(self, article_id: int) -> list[dict[str, Any]]:
+        """The other articles of an article's cluster: its near-copies."""
+        rows = self.conn.execute(
+            """SELECT b.id, b.title, b.site, b.published, b.words FROM articles a
+               JOIN articles b ON b.cluster_id = a.cluster_id AND b.id != a.id
+               WHERE a.id = ? ORDER BY b.published IS NULL, b.published, b.id""",
+            (article_id,),
+        ).fetchall()
+        return [dict(zip(("id", "title", "site", "published", "words"), r, strict=True)) for r in rows]
+
     def delete_article(self, article_id: int) -> None:
         with self.transaction():
             if not self.article_exists(article_id):
                 return
+            self._leave_cluster(article_id)
             self.conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
             self._index(article_id)
 
@@ -882,6 +992,7 @@ class Archive:
                 if not self.article_exists(article_id):
                     continue
                 self.conn.execute("DELETE FROM files WHERE article_id = ?", (article_id,))
+                self._leave_cluster(article_id)
                 self.conn.execute("DELETE FROM raw_inputs WHERE article_id = ?", (article_id,))
                 self.conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
                 self._index(article_id)
@@ -983,6 +1094,8 @@ class Archive:
         clauses, params = (filters or Filters()).where()
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         columns = ", ".join(f"articles.{f}" for f in ARTICLE_FIELDS if with_text or f != "text")
+        if filters is not None and filters.one_per_cluster:
+            columns += ", " + copies_column(filters)
         sql = f"SELECT {columns} FROM articles {where} ORDER BY {SORTS[sort]} LIMIT :limit OFFSET :offset"
         params.update(limit=-1 if limit is None else limit, offset=offset)
         yielded, last = 0, 0
@@ -1083,12 +1196,19 @@ class Archive:
         """Ranked hits (BM25 over the analysed title and text, title weighted 5), each with a snippet."""
         parsed = self._parse(query)
         columns = ", ".join(f"articles.{f}" for f in ARTICLE_FIELDS)
+        one_per_cluster = filters is not None and filters.one_per_cluster
+        if one_per_cluster:
+            assert filters is not None
+            columns += ", " + copies_column(filters)
         if not parsed.clauses:  # author: only; no words to rank by
             where, params = self._author_where(parsed, filters)
             order = SORTS.get(sort, SORTS["newest"])
             sql = f"SELECT {columns}, NULL AS score FROM articles WHERE {where} ORDER BY {order}"
             params.update(limit=-1 if limit is None else limit, offset=offset)
             rows = self._stream(sql + " LIMIT :limit OFFSET :offset", params)
+        elif one_per_cluster:
+            page = self._cluster_page(parsed, filters, limit, offset, by_date=sort != "relevance")
+            rows = self._articles_in_order(columns, page)
         else:
             page = self._page(parsed, filters, limit, offset, by_date=sort != "relevance")
             rows = self._articles_in_order(columns, page)
@@ -1130,6 +1250,36 @@ class Archive:
             if len(ranked) >= wanted or len(top) < k:
                 return ranked[offset:wanted]
             k *= 10
+
+    def _cluster_page(
+        self, parsed: Query, filters: Filters | None, limit: int | None, offset: int, by_date: bool
+    ) -> list[tuple[int, float]]:
+        """A page of hits with one hit a cluster of near-copies: its best-ranked one."""
+        wanted = None if limit is None else offset + limit
+        k = max(200, 4 * (wanted or 0))
+        while True:
+            hits = self._page(parsed, filters, k, 0, by_date)
+            clusters = self._clusters([i for i, _ in hits])
+            seen: set[int] = set()
+            kept = []
+            for article_id, score in hits:
+                cluster = clusters.get(article_id) or article_id
+                if cluster not in seen:
+                    seen.add(cluster)
+                    kept.append((article_id, score))
+            if len(hits) < k or (wanted is not None and len(kept) >= wanted):
+                return kept[offset:wanted]
+            k *= 4
+
+    def _clusters(self, ids: list[int]) -> dict[int, int]:
+        found: dict[int, int] = {}
+        for _, chunk in _id_chunks(ids):
+            marks = ", ".join("?" for _ in chunk)
+            for article_id, cluster in self.conn.execute(
+                f"SELECT id, cluster_id FROM articles WHERE id IN ({marks})", chunk
+            ):
+                found[int(article_id)] = int(cluster or article_id)
+        return found
 
     def _passing(self, ids: list[int], clauses: list[str], params: dict[str, Any]) -> set[int]:
         found: set[int] = set()
@@ -1301,6 +1451,11 @@ class Archive:
             "articles": total,
             "words": one("SELECT coalesce(sum(words), 0) FROM articles").fetchone()[0],
             "undated": one("SELECT count(*) FROM articles WHERE published IS NULL").fetchone()[0],
+            "stories": one("SELECT count(DISTINCT coalesce(cluster_id, id)) FROM articles").fetchone()[0],
+            "copied_stories": one(
+                "SELECT count(*) FROM (SELECT 1 FROM articles WHERE cluster_id IS NOT NULL"
+                " GROUP BY cluster_id HAVING count(*) > 1)"
+            ).fetchone()[0],
             "languages": dict(
                 one("SELECT coalesce(lang, 'unknown'), count(*) FROM articles GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
             ),

@@ -13,6 +13,7 @@ import signal
 import sqlite3
 import sys
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,7 +31,7 @@ from rich.progress import (
 
 from newsarchive import __version__, render
 from newsarchive.archive import SORTS, Archive, ArchiveError, Filters, is_archive_file
-from newsarchive.export import ExportError, atomic_output, write_csv, write_jsonl, write_rows, write_txt
+from newsarchive.export import WRITERS, ExportError, export_to, write_rows, writer_for
 from newsarchive.inputs import DEFAULT_MAX_BYTES, STORED_MAX_BYTES, decode_input, discover, read_input
 from newsarchive.model import CLEANER_VERSION, Rejected
 from newsarchive.pipeline import (
@@ -246,9 +247,19 @@ def filter_options(fn: F) -> F:
 
 
 def make_filters(
-    since: str | None, until: str | None, lang: str | None, site: str | None, author: str | None = None
+    since: str | None,
+    until: str | None,
+    lang: str | None,
+    site: str | None,
+    author: str | None = None,
+    one_per_cluster: bool = False,
 ) -> Filters:
-    return Filters(since=since, until=until, lang=lang, site=site, author=author)
+    return Filters(since=since, until=until, lang=lang, site=site, author=author, one_per_cluster=one_per_cluster)
+
+
+all_copies_option = click.option(
+    "--all-copies", is_flag=True, help="Show every near-copy of a story, not one row with their number."
+)
 
 
 def open_archive(db_path: str, create: bool = False) -> Archive:
@@ -447,6 +458,7 @@ def ingest(
 @click.option(
     "--sort", type=click.Choice(list(SORTS)), default="newest", show_default=True, help="Order of the articles."
 )
+@all_copies_option
 @output_options
 @errors_handled
 def list_command(
@@ -459,15 +471,19 @@ def list_command(
     limit: int,
     offset: int,
     sort: str,
+    all_copies: bool,
     fmt: str | None,
 ) -> None:
-    """List articles, newest first.
+    """List articles, newest first: one row for each story with its near-copies counted.
+
+    Near-copies (the same wire story printed by several outlets) show as one row, the first
+    dated copy (then the longest), with the number of copies; --all-copies lists each.
 
     \b
     Example:
         newsarchive list --since 2025-01 --lang fr --limit 50
     """
-    filters = make_filters(since, until, lang, site, author)
+    filters = make_filters(since, until, lang, site, author, one_per_cluster=not all_copies)
     terminal = not fmt and stdout_console().is_terminal
     with open_archive(db_path) as archive:
         total = archive.count(filters) if terminal else 0
@@ -491,6 +507,7 @@ def list_command(
 )
 @click.option("--count", "count_only", is_flag=True, help="Print only the number of matching articles.")
 @click.option("--similar", type=ARTICLE_ID, metavar="ID", help="Articles most like article ID (instead of a query).")
+@all_copies_option
 @output_options
 @errors_handled
 def search(
@@ -506,6 +523,7 @@ def search(
     sort: str,
     count_only: bool,
     similar: int | None,
+    all_copies: bool,
     fmt: str | None,
 ) -> None:
     """Search the archive, best matches first, with the matched words highlighted.
@@ -559,7 +577,8 @@ def search(
             rows = archive.similar(similar, filters, limit or None, offset)
         else:
             order = "newest" if sort == "date" else sort
-            rows = archive.iter_search(query or "", filters, limit or None, offset, order)
+            clustered = replace(filters, one_per_cluster=not all_copies)
+            rows = archive.iter_search(query or "", clustered, limit or None, offset, order)
         if fmt:
             rows = map(_plain_marks, rows)
         print_rows(rows, fmt, lambda r, w: render.search_table(r), render.plain_search)
@@ -610,6 +629,7 @@ def show(article_id: int, db_path: str, raw: bool, json_output: bool) -> None:
     with open_archive(db_path) as archive:
         row = archive.get(article_id)
         duplicates = archive.duplicates_of(article_id)
+        row["near_copies"] = archive.copies_of(article_id)
         data = archive.raw(article_id) if raw else b""
     if raw:
         try:
@@ -798,12 +818,18 @@ def problems(db_path: str, run_id: int | None, outcome: str | None, limit: int, 
 @cli.command(context_settings=CONTEXT)
 @version_option
 @db_option
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "txt"]), default="jsonl", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(list(WRITERS)),
+    default=None,
+    help="jsonl (default), json (one array), csv, parquet, or txt (a folder); else taken from --output's name.",
+)
 @click.option(
     "--output",
     "-o",
     type=click.Path(),
-    help="File (jsonl, csv) or folder (txt); jsonl and csv go to stdout without it.",
+    help="File, or folder for txt; without it, or with -, the corpus goes to stdout.",
 )
 @filter_options
 @click.option("--query", help="Only articles matching this full-text query.")
@@ -816,10 +842,17 @@ def problems(db_path: str, run_id: int | None, outcome: str | None, limit: int, 
 )
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @click.option("--allow-formulas", is_flag=True, help="CSV: do not defuse cells that start with = + - @.")
+@click.option(
+    "--dedupe",
+    type=click.Choice(["none", "near"]),
+    default="none",
+    show_default=True,
+    help="near: one article a story, the first dated (then the longest) of its near-copies.",
+)
 @errors_handled
 def export(
     db_path: str,
-    fmt: str,
+    fmt: str | None,
     output: str | None,
     since: str | None,
     until: str | None,
@@ -831,22 +864,26 @@ def export(
     sort: str | None,
     overwrite: bool,
     allow_formulas: bool,
+    dedupe: str,
 ) -> None:
-    """Write the cleaned corpus as JSON Lines, CSV, or one text file per article.
+    """Write the cleaned corpus as JSON Lines, a JSON array, CSV, Parquet, or one text file per article.
 
-    JSONL fields: id, path, url, site, title, author, published, date_source, lang, words, tags,
-    text (the body only, paragraphs separated by a blank line), and a few more.
+    JSONL fields: id, path, url, site, title, author, published, date_source, fetched, lang,
+    words, tags, text (the body only, paragraphs separated by a blank line), and a few more.
+    Parquet has the same columns, typed (published a timestamp, with published_precision).
 
     \b
     Example:
-        newsarchive export --format jsonl --lang fr > corpus.jsonl
-        newsarchive export --format txt --output corpus/ --since 2025
+        newsarchive export --lang fr > corpus.jsonl
+        newsarchive export -o corpus.parquet --since 2025
+        newsarchive export --format txt --output corpus/
     """
-    if fmt == "txt" and not output:
-        raise click.UsageError("--format txt writes a folder: give it with --output FOLDER.")
-    if output and is_archive_file(output, db_path):
+    if output and output != "-" and is_archive_file(output, db_path):
         raise click.UsageError(f"{output} is the archive (or its journal or search index): export elsewhere.")
-    filters = make_filters(since, until, lang, site, author)
+    writer = writer_for(fmt, output)
+    if writer.folder and (not output or output == "-"):
+        raise click.UsageError("--format txt writes a folder: give it with --output FOLDER.")
+    filters = make_filters(since, until, lang, site, author, one_per_cluster=dedupe == "near")
     unreadable: list[str] = []
 
     def note_unreadable(article_id: int | None, reason: str) -> None:
@@ -865,19 +902,8 @@ def export(
             raise click.UsageError("--sort relevance ranks the hits of a --query.")
         else:
             rows = archive.iter_articles(filters, sort=sort or "id", limit=limit or None, on_unreadable=note_unreadable)
-        if fmt == "txt":
-            assert output is not None
-            count = write_txt(rows, Path(output), overwrite)
-        elif output:
-            target = Path(output)
-            if target.exists() and not overwrite:
-                raise click.ClickException(f"{output} already exists.\nAdd --overwrite to replace it.")
-            with atomic_output(target) as fh:
-                count = write_jsonl(rows, fh) if fmt == "jsonl" else write_csv(rows, fh, not allow_formulas)
-        else:
-            stream = sys.stdout
-            count = write_jsonl(rows, stream) if fmt == "jsonl" else write_csv(rows, stream, not allow_formulas)
-    if output:
+        count = export_to(rows, writer, output, overwrite, safe=not allow_formulas)
+    if output and output != "-":
         stderr_console().print(f"exported {count} articles to {output}", markup=False, highlight=False)
     if unreadable:
         lost = sum(1 for line in unreadable if line.startswith("cannot read article"))

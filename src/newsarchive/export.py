@@ -1,6 +1,8 @@
-"""Writers for the cleaned corpus: JSON Lines, CSV and one text file per article.
+"""Writers for the cleaned corpus: JSON Lines, a JSON array, CSV, Parquet, one text file per article.
 
 The JSONL fields are a contract other tools rely on; new fields may be added, none renamed.
+Every format is a `Writer` in `WRITERS`; `export_to` owns the output: a file written under a
+temporary name and renamed into place, stdout, or a folder, and the refusal to overwrite.
 """
 
 from __future__ import annotations
@@ -8,9 +10,11 @@ from __future__ import annotations
 import csv
 import json
 import os
+import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -19,7 +23,7 @@ from newsarchive.textutil import slugify
 EXPORT_FIELDS = (
     "id", "path", "url", "site", "title", "author", "published", "date_source", "fetched", "lang",
     "words", "tags", "text", "kind", "encoding", "content_hash", "cleaner_version",
-    "ingested_at", "updated_at",
+    "ingested_at", "updated_at", "cluster_id",
 )  # fmt: skip
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -34,7 +38,7 @@ def export_record(row: dict[str, Any]) -> dict[str, Any]:
     return {name: row.get(name) for name in EXPORT_FIELDS}
 
 
-def write_jsonl(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
+def write_jsonl(rows: Iterable[dict[str, Any]], out: IO[str], safe: bool = True) -> int:
     n = 0
     for row in rows:
         out.write(json.dumps(export_record(row), ensure_ascii=False) + "\n")
@@ -112,7 +116,7 @@ def _umask() -> int:
 
 
 @contextmanager
-def atomic_output(target: Path) -> Iterator[IO[str]]:
+def atomic_output(target: Path, binary: bool = False) -> Iterator[Any]:
     """A file that appears at `target` whole or not at all.
 
     It is written under a new random name beside `target`, created exclusively (a link planted
@@ -122,8 +126,12 @@ def atomic_output(target: Path) -> Iterator[IO[str]]:
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     try:
         os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 is for secrets: an export is read by others
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            yield fh
+        if binary:
+            with os.fdopen(fd, "wb") as raw:
+                yield raw
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                yield fh
         os.replace(tmp, target)
     except BaseException:
         with suppress(OSError):
@@ -167,3 +175,142 @@ def write_txt(rows: Iterable[dict[str, Any]], folder: Path, overwrite: bool = Fa
             fh.write(content)
         n += 1
     return n
+
+
+def write_json(rows: Iterable[dict[str, Any]], out: IO[str], safe: bool = True) -> int:
+    """One JSON array of the JSONL records, written item by item."""
+    return write_rows((export_record(row) for row in rows), out, "json")
+
+
+PARQUET_BATCH = 5_000  # rows per row group: a few tens of MB of text at most, read back in pieces
+
+
+def parquet_schema() -> Any:
+    import pyarrow as pa
+
+    text = pa.string()
+    types = {
+        "id": pa.int64(), "published": pa.timestamp("s"), "published_precision": text,
+        "words": pa.int64(), "tags": pa.list_(pa.string()), "run_id": pa.int64(), "cluster_id": pa.int64(),
+    }  # fmt: skip
+    return pa.schema([(name, types.get(name, text)) for name in PARQUET_FIELDS])
+
+
+# The JSONL fields, with `published` a timestamp (the time as the page wrote it; a date alone is
+# midnight) and how much of it the page gave in `published_precision`: day, minute or second.
+PARQUET_FIELDS = tuple(
+    field for name in EXPORT_FIELDS for field in ((name, "published_precision") if name == "published" else (name,))
+)
+
+
+def published_parts(value: str | None) -> tuple[Any, str | None]:
+    """An ISO date or date-time as (naive datetime, precision); an offset is turned into UTC."""
+    from datetime import UTC, datetime
+
+    if not value:
+        return None, None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None, None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    clock = value[10:].lstrip("T ")
+    precision = "day" if len(value) <= 10 else "second" if clock.count(":") >= 2 else "minute"
+    return moment, precision + (" UTC" if "+" in clock or clock.endswith("Z") or "-" in clock else "")
+
+
+def write_parquet(rows: Iterable[dict[str, Any]], out: IO[bytes], safe: bool = True) -> int:
+    """Typed columns in row groups of PARQUET_BATCH, so memory stays flat whatever the size."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise ExportError(
+            "Parquet export needs pyarrow, which is not installed.",
+            hint="pip install 'newsarchive[parquet]'",
+        ) from None
+    schema = parquet_schema()
+    n = 0
+    with pq.ParquetWriter(out, schema, compression="zstd") as writer:
+        batch: list[dict[str, Any]] = []
+
+        def flush() -> None:
+            if batch:
+                writer.write_table(pa.Table.from_pylist(batch, schema=schema), row_group_size=PARQUET_BATCH)
+                batch.clear()
+
+        for row in rows:
+            record = export_record(row)
+            moment, precision = published_parts(record.get("published"))
+            record["published"], record["published_precision"] = moment, precision
+            batch.append(record)
+            n += 1
+            if len(batch) >= PARQUET_BATCH:
+                flush()
+        flush()
+    return n
+
+
+@dataclass(frozen=True)
+class Writer:
+    name: str
+    suffixes: tuple[str, ...]  # how an --output name says this format
+    write: Callable[..., int]  # (rows, out, safe) -> rows written
+    binary: bool = False
+    folder: bool = False  # one file per article in a folder
+
+
+WRITERS: dict[str, Writer] = {
+    writer.name: writer
+    for writer in (
+        Writer("jsonl", (".jsonl", ".ndjson", ".jl"), write_jsonl),
+        Writer("json", (".json",), write_json),
+        Writer("csv", (".csv",), write_csv),
+        Writer("parquet", (".parquet", ".pq"), write_parquet, binary=True),
+        Writer("txt", (), write_txt, folder=True),
+    )
+}
+
+
+def writer_for(fmt: str | None, output: str | None) -> Writer:
+    """The format asked for, else the one `--output`'s extension names, else JSON Lines."""
+    if fmt:
+        return WRITERS[fmt]
+    if output and output != "-":
+        lower = output.lower()
+        for writer in WRITERS.values():
+            if lower.endswith(writer.suffixes):
+                return writer
+        if lower.endswith(("/", os.sep)) or Path(output).is_dir():
+            return WRITERS["txt"]
+        raise ExportError(
+            f"cannot tell the format from the name {output}.",
+            hint=f"Give --format ({', '.join(WRITERS)}) or a name ending in .jsonl, .json, .csv or .parquet.",
+        )
+    return WRITERS["jsonl"]
+
+
+def export_to(
+    rows: Iterable[dict[str, Any]], writer: Writer, output: str | None, overwrite: bool = False, safe: bool = True
+) -> int:
+    """Write `rows` where `output` says: None or "-" is stdout, a folder for txt, else a file that
+    appears whole or not at all and never replaces an existing one unless `overwrite`."""
+    if writer.folder:
+        if not output or output == "-":
+            raise ExportError(f"--format {writer.name} writes a folder: give it with --output FOLDER.")
+        return int(writer.write(rows, Path(output), overwrite))
+    if not output or output == "-":
+        if writer.binary:
+            stream = sys.stdout.buffer
+            if stream.isatty():
+                raise ExportError(
+                    f"{writer.name} is binary: redirect it to a file or give --output FILE.",
+                )
+            return writer.write(rows, stream, safe)
+        return writer.write(rows, sys.stdout, safe)
+    target = Path(output)
+    if target.exists() and not overwrite:
+        raise ExportError(f"{output} already exists.", hint="Add --overwrite to replace it.")
+    with atomic_output(target, binary=writer.binary) as fh:
+        return writer.write(rows, fh, safe)

@@ -23,6 +23,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
+from newsarchive import neardup
 from newsarchive.archive import INDEX_BATCH, Archive, DiskFull, compress_raw
 from newsarchive.clean import dates
 from newsarchive.clean.html import MAX_HTML_DEPTH, HtmlResult, clean_html, html_to_text, html_too_deep
@@ -249,6 +250,7 @@ class Work:
     terms: tuple[str, str] | None = None  # the title and text as the search index stores them
     same_bytes: bool = False  # the source hash on record: nothing to clean
     hints: dict[str, Any] | None = None  # a record's hints, stored beside its raw input
+    near: bytes | None = None  # the near-duplicate signature (None: too short to have one)
     reason: str | None = None  # a rejection: its reason, outcome and whether it is settled
     outcome: str | None = None
     settled: bool = False
@@ -344,6 +346,7 @@ def _work(task: Task, raw: RawInput, langs: frozenset[str] | None, now: datetime
         content_hash(article.text),
         analysed(article.title, article.text),
         hints=raw.hints or None,
+        near=neardup.signature(article.text),
     )
 
 
@@ -680,6 +683,7 @@ class Ingester:
             analysed=done.terms,
             run_id=run_id,
             hints=done.hints,
+            near=done.near,
         )
         outcome = "updated" if own is not None else "new"
         self.archive.record_file(key, item.size, item.mtime_ns, done.source_hash, article_id, outcome)

@@ -95,8 +95,10 @@ def articles_table(rows: Iterable[dict[str, Any]], title: str | None = None, wid
         optional["author"] = min(20, max(len(a) for a in authors)) + _PAD
     optional["lang"] = 4 + _PAD
     optional["words"] = words_width + _PAD
+    if any((r.get("copies") or 1) > 1 for r in rows):
+        optional["copies"] = 6 + _PAD
     fixed = 2 + id_width + _PAD + 10 + _PAD + _PAD  # the edges, id, date, and the title's own padding
-    for name in ("words", "lang", "author", "site"):
+    for name in ("words", "lang", "author", "site", "copies"):
         if width - fixed - sum(optional.values()) >= TITLE_AT_LEAST:
             break
         optional.pop(name, None)
@@ -112,6 +114,8 @@ def articles_table(rows: Iterable[dict[str, Any]], title: str | None = None, wid
         table.add_column("lang", no_wrap=True)
     if "words" in optional:
         table.add_column("words", justify="right", no_wrap=True)
+    if "copies" in optional:
+        table.add_column("copies", justify="right", no_wrap=True)
     for row, title_text, site, author in zip(rows, titles, sites, authors, strict=True):
         cells: list[RenderableType] = [
             str(row["id"]),
@@ -126,24 +130,28 @@ def articles_table(rows: Iterable[dict[str, Any]], title: str | None = None, wid
             cells.append(safe(row.get("lang") or ""))
         if "words" in optional:
             cells.append(str(row.get("words") or 0))
+        if "copies" in optional:
+            copies = row.get("copies") or 1
+            cells.append(str(copies) if copies > 1 else "")
         table.add_row(*cells)
     return table
 
 
 def plain_articles(rows: Iterable[dict[str, Any]]) -> Iterable[str]:
-    """id, date, title, site, author, lang, words: one tab-separated line an article."""
+    """id, date, title, site, author, lang, words (and copies, one row a cluster): a tab-separated line each."""
     for row in rows:
-        yield "\t".join(
-            [
-                str(row["id"]),
-                day(row) or "undated",
-                safe(row.get("title")) or "(no title)",
-                safe(row.get("site")),
-                safe(row.get("author")),
-                safe(row.get("lang") or ""),
-                str(row.get("words") or 0),
-            ]
-        )
+        cells = [
+            str(row["id"]),
+            day(row) or "undated",
+            safe(row.get("title")) or "(no title)",
+            safe(row.get("site")),
+            safe(row.get("author")),
+            safe(row.get("lang") or ""),
+            str(row.get("words") or 0),
+        ]
+        if "copies" in row:
+            cells.append(str(row["copies"]))
+        yield "\t".join(cells)
 
 
 def search_table(rows: Iterable[dict[str, Any]]) -> Table:
@@ -160,6 +168,8 @@ def search_table(rows: Iterable[dict[str, Any]]) -> Table:
         label = source_label(row)
         if label:
             cell.append(f"  {label}", style="dim")
+        if (row.get("copies") or 1) > 1:
+            cell.append(f"  + {row['copies'] - 1} near-copies", style="dim")
         cell.append("\n")
         cell.append_text(rich_snippet(row.get("snippet"), breaks="\n"))
         table.add_row(str(row["id"]), day(row) or Text("undated", style="dim"), cell)
@@ -175,6 +185,7 @@ def plain_search(rows: Iterable[dict[str, Any]]) -> Iterable[str]:
                 safe(row.get("title")) or "(no title)",
                 safe(row.get("site")),
                 safe(row.get("author")),
+                *([str(row["copies"])] if "copies" in row else []),
             ]
         )
         yield "    " + plain_snippet(row.get("snippet"))
@@ -280,6 +291,13 @@ def header_fields(row: dict[str, Any], duplicates: list[str]) -> list[tuple[str,
     ]
     if duplicates:
         fields.append(("duplicates", "; ".join(safe(d) for d in duplicates)))
+    copies = row.get("near_copies") or []
+    if copies:
+        described = [
+            " ".join(p for p in (str(c["id"]), safe(c.get("site")), safe((c.get("published") or "")[:10])) if p)
+            for c in copies
+        ]
+        fields.append(("near-copies", "; ".join(described)))
     return [(k, v) for k, v in fields if v]
 
 
@@ -319,6 +337,8 @@ def stats_renderable(stats: dict[str, Any]) -> RenderableType:
     summary.add_column(justify="right")
     summary.add_row("articles", f"{stats['articles']:,}")
     summary.add_row("without a date", f"{stats['undated']:,}")
+    summary.add_row("stories (near-copies as one)", f"{stats['stories']:,}")
+    summary.add_row("stories with near-copies", f"{stats['copied_stories']:,}")
     summary.add_row("words", f"{stats['words']:,}")
     summary.add_row("archive size", human_size(stats["size_bytes"]))
     summary.add_row("search index size", human_size(stats.get("search_index_bytes", 0)))
@@ -349,6 +369,8 @@ def month_chart(months: dict[str, int], width: int = 40) -> RenderableType:
 def plain_stats(stats: dict[str, Any]) -> Iterable[str]:
     yield f"articles\t{stats['articles']}"
     yield f"without a date\t{stats['undated']}"
+    yield f"stories\t{stats['stories']}"
+    yield f"stories with near-copies\t{stats['copied_stories']}"
     yield f"words\t{stats['words']}"
     yield f"archive size\t{human_size(stats['size_bytes'])}"
     yield f"search index size\t{human_size(stats.get('search_index_bytes', 0))}"
