@@ -45,6 +45,7 @@ ARTICLE_FIELDS = (
 
 
 STORED_PAGE = 100  # stored inputs read at a time by reclean
+NEAR_CANDIDATES = 32  # stored articles a new one is compared with, at most (those sharing an LSH band)
 
 DELETE_HINT = "Give article ids, or filters such as --site, --source-prefix PATH or --run N (see --help)."
 
@@ -894,11 +895,14 @@ class Archive:
         if signature is not None:
             keys = neardup.bands(signature)
             marks = ", ".join("?" for _ in keys)
+            # At most NEAR_CANDIDATES: templated texts (market reports, weather bulletins) share
+            # bands with thousands of others, and one true copy is enough to join their cluster.
             rows = self.conn.execute(
-                f"""SELECT DISTINCT s.article_id, s.signature, a.cluster_id FROM near_bands b
+                f"""SELECT s.article_id, s.signature, a.cluster_id FROM (
+                        SELECT DISTINCT article_id FROM near_bands WHERE key IN ({marks}) AND article_id != ?
+                        LIMIT {NEAR_CANDIDATES}) b
                     JOIN near_signatures s ON s.article_id = b.article_id
-                    JOIN articles a ON a.id = b.article_id
-                    WHERE b.key IN ({marks}) AND b.article_id != ?""",
+                    JOIN articles a ON a.id = b.article_id""",
                 (*keys, article_id),
             ).fetchall()
             clusters = {
