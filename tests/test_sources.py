@@ -299,3 +299,24 @@ def test_a_record_s_own_fields_are_hints_checked_by_our_rules(tmp_path: Path) ->
     assert by_title["Un budget futur"]["published"] is None  # a future date is no date
     assert by_title["Une année seule"]["published"] is None  # nor is a year alone
     assert "Champ nommé" in by_title
+
+
+def test_the_http_charset_of_a_warc_record_decodes_it_at_ingest_and_in_show_raw(tmp_path: Path) -> None:
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    body = "Le ticket de bus passe à 2 € le 1er mars : une hausse votée par la métropole, contestée par l'opposition."
+    page = f"<html><body><article><h1>Ticket à 2 €</h1><p>{body}</p><p>{body}</p></article></body></html>"
+    warc = tmp_path / "one.warc"
+    with open(warc, "wb") as fh:
+        writer = WARCWriter(fh, gzip=False)
+        http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=iso-8859-15")], protocol="HTTP/1.1")
+        payload = io.BytesIO(page.encode("iso-8859-15"))  # the euro sign is byte A4 here, a sign of its own in cp1252
+        writer.write_record(
+            writer.create_warc_record("https://bus.example/ticket", "response", payload=payload, http_headers=http)
+        )
+    db = tmp_path / "a.db"
+    assert ingest(warc, db)["counts"]["new"] == 1
+    (article,) = articles(db)
+    assert "2 €" in article["text"] and article["encoding"] == "iso8859-15"
+    assert "Ticket à 2 €" in run_cli("show", str(article["id"]), "--raw", "--db", str(db)).stdout

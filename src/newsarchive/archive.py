@@ -1363,6 +1363,11 @@ class Archive:
             )
         return self._article(rows[0])
 
+    def raw_hints(self, article_id: int) -> dict[str, Any]:
+        """What a container said of the record an article came from ({} for a plain file)."""
+        row = self.conn.execute("SELECT hints FROM raw_inputs WHERE article_id = ?", (article_id,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else {}
+
     def raw(self, article_id: int) -> bytes:
         row = self.conn.execute(
             "SELECT compression, data FROM raw_inputs WHERE article_id = ?", (article_id,)

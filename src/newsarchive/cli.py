@@ -42,6 +42,7 @@ from newsarchive.pipeline import (
     IngestOptions,
     process,
     reclean,
+    stored_name,
 )
 from newsarchive.pipeline import explain as explain_lines
 from newsarchive.run.pool import RecordTimeout, time_limit, too_slow
@@ -631,9 +632,10 @@ def show(article_id: int, db_path: str, raw: bool, json_output: bool) -> None:
         duplicates = archive.duplicates_of(article_id)
         row["near_copies"] = archive.copies_of(article_id)
         data = archive.raw(article_id) if raw else b""
+        hints = archive.raw_hints(article_id) if raw else {}
     if raw:
         try:
-            text = decode_input(data, row["path"], STORED_MAX_BYTES).text
+            text = decode_input(data, stored_name(row["path"]), STORED_MAX_BYTES, hints).text
         except Rejected as rejected:
             raise click.ClickException(f"cannot decode the stored input: {rejected.reason}.") from None
         if json_output:

@@ -759,7 +759,7 @@ def _reclean_all(
         article_id = int(record["id"])
         outcome = "unchanged"
         try:
-            raw = decode_input(record["raw"], _stored_name(record["path"]), STORED_MAX_BYTES, record["hints"])
+            raw = decode_input(record["raw"], stored_name(record["path"]), STORED_MAX_BYTES, record["hints"])
             with time_limit(timeout):
                 article = process(raw, record["path"], now)
         except (Rejected, RecordTimeout) as stopped:
@@ -799,7 +799,7 @@ def _reclean_all(
     archive.commit()
 
 
-def _stored_name(key: str) -> str:
+def stored_name(key: str) -> str:
     """The name an input's kind is guessed from: a record's member name, not its container's."""
     at = key.find(KEY_SEPARATOR)
     while at >= 0:
