@@ -209,7 +209,7 @@ def test_the_first_files_need_no_cleaner_in_the_writer(tmp_path: Path) -> None:
 
 
 def test_the_worker_server_loads_what_each_worker_would_load_again() -> None:
-    # Workers are forked from this server and replaced every TASKS_PER_WORKER files: what it
+    # Workers are forked from this server and replaced every TASKS_PER_WORKER files (newsarchive.run.executor): what it
     # has not loaded, each new worker loads again (time, and memory of its own).
     from justext.core import define_stoplist
     from tld.utils import tld_names
@@ -245,17 +245,17 @@ def test_the_allocator_trim_is_found_without_starting_a_process(monkeypatch) -> 
     import subprocess
     import sys
 
-    import newsarchive.pipeline as pipeline
+    from newsarchive.run import executor
 
     def no_process(*args: object, **kwargs: object) -> None:
         raise AssertionError("a process was started")
 
     monkeypatch.setattr(subprocess, "Popen", no_process)
-    pipeline._malloc_trim.cache_clear()
-    trim = pipeline._malloc_trim()
+    executor.malloc_trim.cache_clear()
+    trim = executor.malloc_trim()
     if sys.platform == "linux" and platform.libc_ver()[0] == "glibc":
         assert trim is not None
-    pipeline._trim_heap()
+    executor.trim_heap()
 
 
 @pytest.mark.parametrize(

@@ -45,3 +45,9 @@ def leaves_after(task: str) -> str:
 
         threading.Timer(0.05, os._exit, (0,)).start()
     return task
+
+
+def dispatch(task: tuple[str, str]) -> object:
+    """One job for a cluster shared by several tests: ("raises", "x") runs raises("x")."""
+    name, argument = task
+    return globals()[name](argument)

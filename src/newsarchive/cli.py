@@ -45,6 +45,7 @@ from newsarchive.pipeline import (
     stored_name,
 )
 from newsarchive.pipeline import explain as explain_lines
+from newsarchive.run.dask import ClusterError
 from newsarchive.run.pool import RecordTimeout, time_limit, too_slow
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -109,7 +110,7 @@ def errors_handled(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (ArchiveError, ExportError) as exc:
+        except (ArchiveError, ExportError, ClusterError) as exc:
             message = str(exc)
             if exc.hint:
                 message += f"\n{exc.hint}"
@@ -333,6 +334,18 @@ def cli() -> None:
     help="Memory a worker process may use; a file that needs more fails with that reason (0: no limit).",
 )
 @click.option(
+    "--cluster",
+    metavar="ADDRESS",
+    help="Clean on a Dask cluster: a scheduler's tcp://host:8786, or local[:N] for N worker processes here.",
+)
+@click.option(
+    "--cluster-reads",
+    type=click.Choice(["bytes", "paths"]),
+    default="bytes",
+    show_default=True,
+    help="bytes: this process sends each file; paths: the workers read the files (a shared file system).",
+)
+@click.option(
     "--jsonl-field",
     "jsonl_fields",
     multiple=True,
@@ -353,6 +366,8 @@ def ingest(
     workers: int | None,
     timeout: float,
     memory_mb: int,
+    cluster: str | None,
+    cluster_reads: str,
     jsonl_fields: tuple[str, ...],
     json_output: bool,
     quiet: bool,
@@ -386,6 +401,8 @@ def ingest(
         timeout=timeout or None,
         memory_mb=memory_mb or None,
         jsonl_fields=jsonl_fields,
+        cluster=cluster,
+        cluster_reads=cluster_reads,
     )
     if not any(os.path.exists(p) for p in paths):
         raise click.ClickException(f"nothing to ingest: {', '.join(paths)}: no such file or folder.")
@@ -424,7 +441,8 @@ def ingest(
     previous = signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops as cleanly as Ctrl-C
     try:
         with progress:
-            summary = Ingester(archive, options).run(items, list(paths), on_result)
+            ingester = Ingester(archive, options)
+            summary = ingester.run(items, list(paths), on_result)
     except KeyboardInterrupt as stop:
         err.print(
             "Interrupted: what was stored so far is kept; run the same command again to finish.",
@@ -439,10 +457,11 @@ def ingest(
         archive.close()
     counts = summary.as_counts()
     if json_output:
-        print_json(
-            {"run": summary.run_id, "counts": counts, "reasons": {k: dict(v) for k, v in summary.reasons.items()}}
-        )
+        data = {"run": summary.run_id, "counts": counts, "reasons": {k: dict(v) for k, v in summary.reasons.items()}}
+        print_json({**data, "cluster": ingester.described} if ingester.described else data)
     elif not quiet:
+        if ingester.described:
+            err.print(f"cleaned on the Dask cluster {ingester.described}", markup=False, highlight=False)
         err.print(render.summary_table(counts, summary.reasons))
     if counts["failed"]:
         settled = sum(counts[outcome] for outcome in ("new", "updated", "unchanged", "duplicate"))

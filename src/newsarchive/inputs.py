@@ -271,7 +271,12 @@ def _read_once(path: Path, max_bytes: int) -> tuple[bytes, bool]:
 
 
 def read_input(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> RawInput:
-    """Read, decompress, sniff and decode one file, or raise `Rejected` with the reason.
+    """Read, decompress, sniff and decode one file, or raise `Rejected` with the reason."""
+    return decode_input(read_file_bytes(path, max_bytes), path.name, max_bytes)
+
+
+def read_file_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """One file's bytes, or `Rejected` with the reason.
 
     The read cannot wait forever (non-blocking: a FIFO or a kernel file answers at once), and a
     file that changes while it is read (a scraper still writing it) is read again, once, then
@@ -296,7 +301,7 @@ def read_input(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> RawInput:
         raise Rejected(f"cannot read the file: {exc.strerror or exc}", "failed") from None
     if len(data) > max_bytes:
         raise Rejected(f"larger than the {format_size(max_bytes)} limit (see --max-size)", "skipped", settled=False)
-    return decode_input(data, path.name, max_bytes)
+    return data
 
 
 # An input the archive stored once is decoded again (show --raw, reclean) under this bound, not

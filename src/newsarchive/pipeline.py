@@ -7,19 +7,16 @@ or failed, recording each outcome in the archive.
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import hashlib
-import multiprocessing
 import os
 import sqlite3
-import sys
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache, partial
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +34,13 @@ from newsarchive.inputs import (
     Missing,
     RawInput,
     decode_input,
-    kind_from_name,
+    read_file_bytes,
     read_input,
 )
 from newsarchive.model import CLEANER_VERSION, OUTCOMES, Article, Rejected
-from newsarchive.run.pool import Pool, RecordTimeout, time_limit, too_big, too_slow
+from newsarchive.run.dask import ClusterError
+from newsarchive.run.executor import Done, Executor, LocalExecutor, trim_heap
+from newsarchive.run.pool import RecordTimeout, time_limit, too_big, too_slow
 from newsarchive.sources import KEY_SEPARATOR, Record, Skip, SourceOptions, container_kind, records
 from newsarchive.textutil import normalize_line
 
@@ -50,7 +49,6 @@ BATCH_SECONDS = 2.0
 LOCK_WAIT = 1.0  # seconds the writer waits on a worker holding the write lock, before it lets go
 # A worker is replaced after this many files: forked from the warmed server it starts at once,
 # and memory that parsing big pages left behind (lxml trees, caches) goes back to the system.
-TASKS_PER_WORKER = 50
 DEFAULT_TIMEOUT = 60.0  # seconds: a news page cleans in well under one; a pathological one in minutes
 DEFAULT_MEMORY_MB = 4096  # a worker's address space (virtual: about twice what it keeps resident)
 
@@ -191,6 +189,8 @@ class IngestOptions:
     timeout: float | None = DEFAULT_TIMEOUT  # seconds a record may take to clean; None: no limit
     memory_mb: int | None = DEFAULT_MEMORY_MB  # address space of a worker process; None: no limit
     jsonl_fields: tuple[str, ...] = ()  # fields of JSON lines that hold a page, beside the usual ones
+    cluster: str | None = None  # a Dask scheduler's address, or local[:N]; None: this machine's pool
+    cluster_reads: str = "bytes"  # "bytes": this process ships each file's bytes; "paths": workers read them
 
 
 @dataclass
@@ -235,6 +235,7 @@ class Task:
     data: bytes | None = None
     name: str = ""
     hints: dict[str, Any] = field(default_factory=dict)
+    settled_here: Work | None = None  # decided by the writer (the file could not be read): no worker needed
 
 
 @dataclass
@@ -290,33 +291,12 @@ def work(
         return _failed(task, too_big(memory_mb) if memory_mb else "ran out of memory")
     finally:
         if len(raw.data) >= TRIM_AFTER_BYTES:
-            _trim_heap()
+            trim_heap()
 
 
 # A page this large leaves lxml's trees (copied several times by trafilatura) in freed heap
 # memory that the C allocator keeps; it is handed back to the system after the page.
 TRIM_AFTER_BYTES = 100_000
-
-
-@lru_cache(maxsize=1)
-def _malloc_trim() -> Any:
-    """glibc's malloc_trim, or None where there is none.
-
-    Looked up among the symbols this process already has (the C library is loaded), not with
-    ctypes.util.find_library: that runs `ldconfig -p` in a child process, and a worker forking
-    itself once after each restart counted its whole memory a second time while the child ran
-    (a peak of 392 MB instead of about 340 on a 5,000-page ingest).
-    """
-    try:
-        return ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return None
-
-
-def _trim_heap() -> None:
-    """Hand the memory the C allocator holds free back to the system (where glibc can)."""
-    if (trim := _malloc_trim()) is not None:
-        trim(0)
 
 
 def _work(task: Task, raw: RawInput, langs: frozenset[str] | None, now: datetime) -> Work:
@@ -357,53 +337,20 @@ def usable_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-class _Done:
-    """A result computed in this process, with the interface of a pool's handle."""
-
-    def __init__(self, value: Work) -> None:
-        self.value = value
-
-    def ready(self) -> bool:
-        return True
-
-    def get(self) -> Work:
-        return self.value
-
-
 def _failed(task: Task, reason: str) -> Work:
     return Work(task.key, reason=reason, outcome="failed")
 
 
-def _pool_context() -> Any:
-    """Workers forked from a clean server process that has imported the cleaners once.
-
-    A plain fork would copy this process's threads' locks (the search index runs threads),
-    and a child can hang on one; spawn would import trafilatura again in every worker.
-    """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    preload = ["newsarchive.pipeline", "newsarchive.workerinit"]
-    if "newsarchive.cli" in sys.modules:  # each new worker runs the main script again: the CLI
-        preload.append("newsarchive.cli")
-    context.set_forkserver_preload(preload)
-    return context
-
-
-def _early_context() -> Any:
-    """The early worker, spawned afresh: it loads only what the text cleaner and langdetect need
-    (100 MB, where the worker server's warm-up builds 200), and takes text dumps only."""
-    return multiprocessing.get_context("spawn")
-
-
-def _early_accepts(task: Task) -> bool:
-    return kind_from_name(task.path) == "txt"
-
-
 class Ingester:
-    def __init__(self, archive: Archive, options: IngestOptions | None = None) -> None:
+    def __init__(
+        self, archive: Archive, options: IngestOptions | None = None, executor: Executor | None = None
+    ) -> None:
+        """`executor`: where the cleaning runs (default: this process or the worker pool, per `workers`)."""
         self.archive = archive
         self.options = options or IngestOptions()
+        self.executor = executor
+        self.ships_bytes = False
+        self.described: str | None = None  # where the cleaning ran, when not on this machine
 
     def run(
         self,
@@ -443,47 +390,38 @@ class Ingester:
             timeout=self.options.timeout,
             memory_mb=self.options.memory_mb,
         )
-        # The pool starts with the first file that needs cleaning (a re-run needs none), in a
-        # thread: its worker server takes seconds to import and warm the cleaners (htmldate's
-        # date parser alone 1.4 s). Text dumps that come meanwhile go to an early worker, a
-        # process started afresh that leaves once the pool is ready: the first article is stored
-        # within a second, and no cleaner's data stays in this process (langdetect's profiles,
-        # once loaded here, kept 60 MB of it for the rest of the run). HTML waits for the pool:
-        # an early worker cleaning it loads what the worker server loads (180 MB), and two
-        # such processes at once took the run's peak from 390 to 485 MB.
-        pool: Pool | None = None
+        archive = self.archive
 
-        def submit(task: Task) -> Any:
-            nonlocal pool
-            if workers == 1:
-                if archive.conn.in_transaction:
-                    archive.commit()  # the write lock is free while this process cleans (0.4 ms a commit)
-                return _Done(job(task))
-            if pool is None:
-                pool = Pool(
-                    job,
-                    workers,
-                    _failed,
-                    _pool_context(),
-                    timeout=self.options.timeout,
-                    tasks_per_worker=TASKS_PER_WORKER,
-                    memory_mb=self.options.memory_mb,
-                    early_context=_early_context(),
-                    early_accepts=_early_accepts,
-                )
-            return pool.submit(task)
+        def commit_before_cleaning() -> None:
+            if archive.conn.in_transaction:
+                archive.commit()  # 0.4 ms a commit
+
+        executor = self.executor
+        if executor is None and self.options.cluster:
+            from newsarchive.run.dask import DaskExecutor
+
+            executor = DaskExecutor(self.options.cluster, job, _failed, self.options.timeout)
+            workers = max(1, executor.workers())
+            self.ships_bytes = self.options.cluster_reads == "bytes"
+        if executor is None:
+            executor = LocalExecutor(
+                job, workers, _failed, self.options.timeout, self.options.memory_mb, commit_before_cleaning
+            )
+        self.described = executor.describe()
+        submit = executor.submit
 
         window: deque[tuple[Unit, Prepared, Any]] = deque()
         ahead = 16 * workers
         self._batch_started, self._in_batch, self._stored = time.monotonic(), 0, 0
         self._unsettled: Counter[str] = Counter()  # per container: records a re-run must see again
-        archive = self.archive
         archive.on_commit = summary.settle
         try:
             archive.begin()
             for unit in self._units(items):
                 prepared = self._prepare(unit)
-                handle = submit(prepared) if isinstance(prepared, Task) else None
+                handle = None
+                if isinstance(prepared, Task):
+                    handle = Done(prepared.settled_here) if prepared.settled_here else submit(prepared)
                 window.append((unit, prepared, handle))
                 while window and (len(window) > ahead or window[0][2] is None or window[0][2].ready()):
                     self._store_head(window, summary, on_result)
@@ -494,6 +432,10 @@ class Ingester:
             archive.feed_search_index()
         except KeyboardInterrupt:
             # Keep every file finished so far; a file is stored whole or not at all.
+            archive.commit()
+            summary.status = "interrupted"
+            raise
+        except ClusterError:  # the scheduler went away: what is stored stays, a re-run finishes
             archive.commit()
             summary.status = "interrupted"
             raise
@@ -517,8 +459,7 @@ class Ingester:
             raise
         finally:
             archive.on_commit = None
-            if pool is not None:
-                pool.close()
+            executor.close()
             try:
                 self.archive.finish_run(summary.run_id, summary.as_counts(), summary.status)
             except sqlite3.OperationalError as exc:
@@ -566,7 +507,14 @@ class Ingester:
         known = None if self.options.force else self._known_state(key)
         if known and (known["size"], known["mtime_ns"]) == (item.size, item.mtime_ns):
             return FileResult(key, "unchanged", id=known["article_id"])  # not even read
-        return Task(os.fsdecode(item.path), key, known["source_hash"] if known else None)
+        path = os.fsdecode(item.path)
+        if self.ships_bytes:  # the workers may not see this file system: the bytes travel
+            try:
+                data = read_file_bytes(item.path, self.options.max_bytes)
+            except Rejected as rejected:
+                return Task(path, key, settled_here=Work.rejected(key, rejected))  # as a worker would have
+            return Task(path, key, known["source_hash"] if known else None, data, item.path.name)
+        return Task(path, key, known["source_hash"] if known else None)
 
     def _store_head(
         self,
@@ -619,7 +567,7 @@ class Ingester:
                 # The index writer's threads leave tens of MB in their allocator arenas after
                 # each feed (this process: 60 -> 103 MB at the first feed of 2,000 articles, for
                 # the rest of the run); handed back, it stays at about 55.
-                _trim_heap()
+                trim_heap()
             archive.begin()
             self._batch_started, self._in_batch = time.monotonic(), 0
 

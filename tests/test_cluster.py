@@ -1,0 +1,99 @@
+"""The cleaning on a Dask cluster (a real LocalCluster: scheduler and worker processes over TCP)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from newsarchive.cli import cli
+from newsarchive.run.dask import ClusterError, check_versions
+
+from conftest import SAMPLES, write
+
+distributed = pytest.importorskip("distributed")
+
+
+def run_cli(*args: str) -> Any:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def archive_view(db: Path) -> tuple[list[dict[str, Any]], list[tuple[str, str, str]]]:
+    rows = [json.loads(line) for line in run_cli("export", "--db", str(db)).stdout.splitlines()]
+    for row in rows:
+        for volatile in ("ingested_at", "updated_at"):
+            row.pop(volatile)
+    problems = json.loads(run_cli("problems", "--db", str(db), "--json").stdout)
+    return rows, sorted((Path(p["path"]).name, p["outcome"], p["reason"]) for p in problems)
+
+
+def test_a_cluster_ingest_gives_the_pool_s_archive(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    for path in SAMPLES.rglob("*"):
+        if path.is_file():
+            write(folder / path.relative_to(SAMPLES), path.read_bytes())
+    write(folder / "empty.txt", b"")
+    write(folder / "doc.pdf", b"%PDF-1.4 not an article")
+    write(folder / "short.html", "<html><body><p>Bonjour.</p></body></html>")
+    pool_db, cluster_db = tmp_path / "pool.db", tmp_path / "cluster.db"
+    assert run_cli("ingest", str(folder), "--db", str(pool_db), "--workers", "2", "-q").exit_code == 0
+    done = run_cli("ingest", str(folder), "--db", str(cluster_db), "--cluster", "local:2", "--json")
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["cluster"].endswith("(2 workers)")
+    assert archive_view(cluster_db) == archive_view(pool_db)
+    paths = run_cli("ingest", str(folder), "--db", str(tmp_path / "paths.db"), "--cluster", "local:2",
+                    "--cluster-reads", "paths", "-q")  # fmt: skip
+    assert paths.exit_code == 0 and archive_view(tmp_path / "paths.db") == archive_view(pool_db)
+
+
+@pytest.fixture(scope="module")
+def executor() -> Iterator[Any]:
+    import workjobs
+    from newsarchive.run.dask import DaskExecutor
+
+    running = DaskExecutor("local:2", workjobs.dispatch, lambda task, reason: ("failed", reason), timeout=1)
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+def test_a_task_that_raises_fails_with_its_reason_and_the_rest_go_on(executor: Any) -> None:
+    handles = [executor.submit(("pid", "a")), executor.submit(("raises", "b")), executor.submit(("pid", "c"))]
+    first, failed, last = (h.get() for h in handles)
+    assert first[0] == "a" and last[0] == "c"
+    assert failed == ("failed", "cleaning failed on the cluster: ValueError: no good: b")
+
+
+def test_a_worker_killed_mid_task_has_its_task_run_again(executor: Any, tmp_path: Path) -> None:
+    marker = tmp_path / "dies-once"
+    assert executor.submit(("dies_once", str(marker))).get() == "dies-once"  # the nanny restarted the worker
+
+
+def test_a_task_that_hangs_fails_after_the_time_limit(executor: Any) -> None:
+    assert executor.submit(("slow", "slow")).get() == ("failed", "took longer than 1 s to clean")
+    assert executor.submit(("pid", "after")).get()[0] == "after"  # the stuck worker was restarted
+
+
+def test_workers_of_another_version_are_refused_in_one_sentence() -> None:
+    with pytest.raises(ClusterError) as refused:
+        check_versions({"tcp://10.0.0.2:4000": ("0.1.0", "0.1.9")}, "tcp://10.0.0.1:8786")
+    assert str(refused.value).startswith(
+        "the worker tcp://10.0.0.2:4000 of tcp://10.0.0.1:8786 runs newsarchive 0.1.0 (cleaner 0.1.9), and this one is"
+    )
+
+
+def test_without_dask_the_cluster_option_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    write(tmp_path / "in" / "a.txt", "Un titre\n\nUn texte.\n")
+    done = run_cli("ingest", str(tmp_path / "in"), "--db", str(tmp_path / "a.db"), "--cluster", "local:2")
+    assert done.exit_code == 1
+    assert done.stderr == (
+        "Error: --cluster needs Dask's distributed scheduler, which is not installed.\n"
+        "pip install 'newsarchive[dask]'\n"
+    )
