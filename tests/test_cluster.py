@@ -97,3 +97,21 @@ def test_without_dask_the_cluster_option_says_what_to_install(tmp_path: Path, mo
         "Error: --cluster needs Dask's distributed scheduler, which is not installed.\n"
         "pip install 'newsarchive[dask]'\n"
     )
+
+
+def test_reclean_on_a_cluster_gives_what_reclean_here_gives(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "a.db"
+    assert run_cli("ingest", str(SAMPLES), "--db", str(db), "--workers", "1", "-q").exit_code == 0
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE articles SET cleaner_version = '0.0.1', title = 'vieux titre'")  # an old cleaner's
+    here = tmp_path / "here.db"
+    with sqlite3.connect(db) as source, sqlite3.connect(here) as copy:
+        source.backup(copy)  # with what the WAL holds
+    local = json.loads(run_cli("reclean", "--db", str(here), "--json").stdout)
+    done = run_cli("reclean", "--db", str(db), "--cluster", "local:2", "--json")
+    assert done.exit_code == 0, done.output
+    remote = json.loads(done.stdout)
+    assert remote == local and remote["changed"] == remote["articles"] == 7
+    assert archive_view(db)[0] == archive_view(here)[0]

@@ -975,9 +975,10 @@ def clean(file: str, json_output: bool, explain: bool, timeout: float) -> None:
 @db_option
 @click.option("--outdated", is_flag=True, help="Only articles made by an older cleaner.")
 @click.option("--dry-run", is_flag=True, help="Count what would change, change nothing.")
+@click.option("--cluster", metavar="ADDRESS", help="Clean on a Dask cluster (tcp://host:8786, or local[:N]).")
 @json_option
 @errors_handled
-def reclean_command(db_path: str, outdated: bool, dry_run: bool, json_output: bool) -> None:
+def reclean_command(db_path: str, outdated: bool, dry_run: bool, cluster: str | None, json_output: bool) -> None:
     """Clean the stored inputs again with this version's cleaner, keeping article ids.
 
     Run it after upgrading newsarchive: the original folder is not needed, the archive keeps
@@ -1003,7 +1004,9 @@ def reclean_command(db_path: str, outdated: bool, dry_run: bool, json_output: bo
         )
         task = progress.add_task("reclean", total=total)
         with progress:  # reclean commits in batches: an ingest may write between two
-            summary = reclean(archive, outdated, dry_run, lambda _id, _outcome: progress.advance(task))
+            summary = reclean(
+                archive, outdated, dry_run, lambda _id, _outcome: progress.advance(task), cluster=cluster
+            )
     data = {
         "articles": summary.articles,
         "changed": summary.changed,

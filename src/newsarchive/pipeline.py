@@ -671,25 +671,76 @@ def reclean(
     dry_run: bool = False,
     on_article: Callable[[int, str], None] | None = None,
     timeout: float | None = DEFAULT_TIMEOUT,
+    cluster: str | None = None,
 ) -> RecleanSummary:
     """Clean every stored input again with the current cleaner, updating articles in place.
 
     Ids never change. An input the new cleaner rejects, or that now cleans to the text of
-    another article, keeps its old article (and is counted as kept, with the reason).
+    another article, keeps its old article (and is counted as kept, with the reason). With
+    `cluster` (a Dask scheduler's address, or local[:N]), the cleaning runs there.
     """
     summary = RecleanSummary()
     now = datetime.now()
+    executor = None
+    if cluster:
+        from newsarchive.run.dask import DaskExecutor
+
+        executor = DaskExecutor(cluster, reclean_work, _reclean_failed, timeout)
     try:
-        _reclean_all(archive, summary, only_outdated, dry_run, on_article, timeout, now)
-    except KeyboardInterrupt:
+        _reclean_all(archive, summary, only_outdated, dry_run, on_article, timeout, now, executor)
+    except (KeyboardInterrupt, ClusterError):
         archive.commit()  # every article re-cleaned so far is kept whole; a re-run does the rest
         raise
     except BaseException:
         archive.rollback()
         raise
+    finally:
+        if executor is not None:
+            executor.close()
     if not dry_run:
         archive.feed_search_index()
     return summary
+
+
+@dataclass
+class RecleanTask:
+    """One stored input to clean again: what a worker needs, no archive."""
+
+    article_id: int
+    raw: bytes
+    path: str
+    hints: dict[str, Any]
+    now: datetime
+    timeout: float | None
+
+
+@dataclass
+class Recleaned:
+    article_id: int
+    article: Article | None = None
+    source_hash: str = ""
+    content_hash: str = ""
+    near: bytes | None = None
+    reason: str | None = None  # the new cleaner rejects it: "now skipped: ..."
+
+
+def reclean_work(task: RecleanTask) -> Recleaned:
+    """Decode and clean one stored input again (runs here or on a cluster's worker)."""
+    try:
+        raw = decode_input(task.raw, stored_name(task.path), STORED_MAX_BYTES, task.hints)
+        with time_limit(task.timeout):
+            article = process(raw, task.path, task.now)
+    except (Rejected, RecordTimeout) as stopped:
+        rejected = stopped if isinstance(stopped, Rejected) else Rejected(too_slow(task.timeout), "failed")
+        return Recleaned(task.article_id, reason=f"now {rejected.outcome}: {rejected.reason}")
+    _ = article.words
+    return Recleaned(
+        task.article_id, article, raw.source_hash, content_hash(article.text), neardup.signature(article.text)
+    )
+
+
+def _reclean_failed(task: RecleanTask, reason: str) -> Recleaned:
+    return Recleaned(task.article_id, reason=f"now failed: {reason}")
 
 
 def _reclean_all(
@@ -700,25 +751,26 @@ def _reclean_all(
     on_article: Callable[[int, str], None] | None,
     timeout: float | None,
     now: datetime,
+    executor: Executor | None = None,
 ) -> None:
+    """Every stored input through `reclean_work`, here or on `executor`, applied in id order."""
     batch_started, in_batch = time.monotonic(), 0
-    for record in archive.iter_stored_inputs(CLEANER_VERSION if only_outdated else None):
+    window: deque[tuple[dict[str, Any], Any]] = deque()
+    ahead = 64 if executor is not None else 0
+
+    def apply(record: dict[str, Any], done: Recleaned) -> None:
+        nonlocal batch_started, in_batch
         summary.articles += 1
         article_id = int(record["id"])
         outcome = "unchanged"
-        try:
-            raw = decode_input(record["raw"], stored_name(record["path"]), STORED_MAX_BYTES, record["hints"])
-            with time_limit(timeout):
-                article = process(raw, record["path"], now)
-        except (Rejected, RecordTimeout) as stopped:
-            rejected = stopped if isinstance(stopped, Rejected) else Rejected(too_slow(timeout), "failed")
+        if done.reason is not None or done.article is None:
             summary.kept += 1
-            summary.reasons[f"now {rejected.outcome}: {rejected.reason}"] += 1
+            summary.reasons[done.reason or "now failed"] += 1
             outcome = "kept"
         else:
+            article = done.article
             differences = [name for name in RECLEANED_FIELDS if getattr(article, name) != record[name]]
-            digest = content_hash(article.text)
-            owner = archive.article_id_for_content(digest)
+            owner = archive.article_id_for_content(done.content_hash)
             if owner is not None and owner != article_id:
                 summary.kept += 1
                 summary.reasons[f"now the same text as article {owner}"] += 1
@@ -734,7 +786,14 @@ def _reclean_all(
                     if not archive.conn.in_transaction:
                         archive.begin()
                     archive.save_article(
-                        article, digest, raw.source_hash, raw.data, CLEANER_VERSION, article_id, hints=raw.hints or None
+                        article,
+                        done.content_hash,
+                        done.source_hash,
+                        record["raw"],
+                        CLEANER_VERSION,
+                        article_id,
+                        hints=record["hints"] or None,
+                        near=done.near,
                     )
                     in_batch += 1
             else:
@@ -744,6 +803,19 @@ def _reclean_all(
         if in_batch and (in_batch >= BATCH_FILES or time.monotonic() - batch_started > BATCH_SECONDS):
             archive.commit()  # in batches: an ingest waiting for the write lock gets it between two
             batch_started, in_batch = time.monotonic(), 0
+
+    for record in archive.iter_stored_inputs(CLEANER_VERSION if only_outdated else None):
+        task = RecleanTask(int(record["id"]), record["raw"], record["path"], record["hints"], now, timeout)
+        if executor is None:
+            apply(record, reclean_work(task))
+            continue
+        window.append((record, executor.submit(task)))
+        while window and (len(window) > ahead or window[0][1].ready()):
+            head, handle = window.popleft()
+            apply(head, handle.get())
+    while window:
+        head, handle = window.popleft()
+        apply(head, handle.get())
     archive.commit()
 
 
