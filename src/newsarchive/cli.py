@@ -1004,9 +1004,7 @@ def reclean_command(db_path: str, outdated: bool, dry_run: bool, cluster: str | 
         )
         task = progress.add_task("reclean", total=total)
         with progress:  # reclean commits in batches: an ingest may write between two
-            summary = reclean(
-                archive, outdated, dry_run, lambda _id, _outcome: progress.advance(task), cluster=cluster
-            )
+            summary = reclean(archive, outdated, dry_run, lambda _id, _outcome: progress.advance(task), cluster=cluster)
     data = {
         "articles": summary.articles,
         "changed": summary.changed,
