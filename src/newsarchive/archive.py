@@ -22,8 +22,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from newsarchive import neardup
 from newsarchive.analysis import ANALYZER_VERSION, analyze
 from newsarchive.index import IndexBusy, IndexDoc, IndexFilters, SearchIndex, day_number
@@ -467,7 +465,6 @@ class Archive:
         except sqlite3.Error as exc:
             raise ArchiveError(f"cannot open {self.path}: {exc}.") from None
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
         self._search: SearchIndex | None = None
         # Outbox seq -> the search document of the write made at that seq, analysed by an ingest
         # worker; the index takes it instead of reading and analysing the article again.
@@ -495,6 +492,14 @@ class Archive:
         self.close()
 
     # ------------------------------------------------------------ schema
+    @property
+    def db(self) -> Any:
+        """The archive as sqlite-utils sees it (imported on use: with pandas installed, sqlite-utils
+        imports it, and every command paid half a second for it)."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
+
     def _migrate(self) -> None:
         conn = self.conn
         # One read snapshot: another process may be creating this archive at this moment, and
