@@ -154,9 +154,14 @@ def test_a_warc_gives_one_article_per_page_record_never_dated_by_its_fetch_time(
 def test_a_truncated_warc_keeps_the_records_before_the_cut_and_says_where(tmp_path: Path, name: str) -> None:
     whole = tmp_path / name.replace("cut", "whole")
     make_warc(whole, extras=False)
-    data = whole.read_bytes()
+    from warcio.archiveiterator import ArchiveIterator
+
+    with open(whole, "rb") as fh:  # where the records lie: the cut goes inside one, never between two
+        iterator = ArchiveIterator(fh)
+        spans = [(iterator.get_record_offset(), iterator.get_record_length()) for _ in iterator]
+    start, length = spans[len(spans) * 2 // 3]
     cut = tmp_path / name
-    cut.write_bytes(data[: len(data) * 2 // 3])
+    cut.write_bytes(whole.read_bytes()[: start + length // 2])
     db = tmp_path / "a.db"
     result = ingest(cut, db)
     kept = result["counts"]["new"] + result["counts"]["duplicate"]
@@ -320,3 +325,22 @@ def test_the_http_charset_of_a_warc_record_decodes_it_at_ingest_and_in_show_raw(
     (article,) = articles(db)
     assert "2 €" in article["text"] and article["encoding"] == "iso8859-15"
     assert "Ticket à 2 €" in run_cli("show", str(article["id"]), "--raw", "--db", str(db)).stdout
+
+
+@pytest.mark.parametrize("name", ["crawl.warc.gz", "crawl.warc"])
+def test_a_warc_cut_anywhere_but_between_two_records_is_reported_damaged(tmp_path: Path, name: str) -> None:
+    from warcio.archiveiterator import ArchiveIterator
+
+    from newsarchive.sources import SourceOptions, records
+
+    whole = tmp_path / name
+    make_warc(whole)
+    data = whole.read_bytes()
+    with open(whole, "rb") as fh:
+        iterator = ArchiveIterator(fh)
+        boundaries = {iterator.get_record_offset() for _ in iterator}
+    cut = tmp_path / f"cut-{name}"
+    for size in range(1, len(data), max(1, len(data) // 120)):
+        cut.write_bytes(data[:size])
+        damaged = [r for r in records(cut, "k", SourceOptions(1 << 20)) if r.key == "k"]
+        assert bool(damaged) != (size in boundaries), size

@@ -10,6 +10,7 @@ error, a body that is not a page and a revisit are skipped with their reason.
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,24 +28,46 @@ def warc_records(path: Path, key: str, options: SourceOptions) -> Iterator[Recor
     read = 0
     with open(path, "rb") as fh:
         records = ArchiveIterator(fh, arc2warc=True)
-        offset, seen = 0, 0
+        offset, seen, last = 0, 0, 0
         try:
             for record in records:
                 seen += 1
                 item = _record(record, key, seen, options)  # reads the body: before the offset, which reads past it
-                if isinstance(item, Record) and getattr(record.raw_stream, "limit", 0) > 0:
+                last = records.get_record_offset()  # reads the rest of the record
+                offset = last + records.get_record_length()
+                if getattr(record.raw_stream, "limit", 0) > 0:
                     # warcio yields a cut last record as if whole: fewer bytes than it declares
                     raise EOFError(f"the file ends inside a record ({record.raw_stream.limit:,} bytes missing)")
-                offset = records.get_record_offset() + records.get_record_length()
                 if item is not None:
                     read += 1
                     yield item
             fh.seek(offset)
             if fh.read(64).strip():  # warcio stops in silence at a record cut inside its headers
                 raise EOFError("the file ends inside a record")
+            fh.seek(last)
+            if not _whole(fh.read(), path.name.lower().endswith(".gz")):
+                raise EOFError("the file ends inside its last record")
         except Exception as exc:  # warcio raises bare exceptions for damage
             where = f"after {read:,} records (at byte {offset:,})" if read else "at its first record"
             yield Skip(key, None, f"the WARC is damaged {where}: {_short(exc)}; the records before were read", "failed")
+
+
+def _whole(tail: bytes, compressed: bool) -> bool:
+    """Does the last record end as a record must (its gzip member closed, its blank lines written)?
+
+    warcio yields a record whose content arrived whole even when what follows it was cut: the
+    gzip trailer, the separator, and every record after them.
+    """
+    if not tail:
+        return True
+    if compressed:
+        member = zlib.decompressobj(wbits=31)
+        try:
+            member.decompress(tail)
+        except zlib.error:
+            return False
+        return member.eof
+    return tail.endswith(b"\r\n\r\n")
 
 
 def _record(record: Any, key: str, seen: int, options: SourceOptions) -> Record | Skip | None:
