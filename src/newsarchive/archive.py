@@ -7,6 +7,7 @@ FTS5 table named and wired the way sqlite-utils' `enable_fts(create_triggers=Tru
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -64,6 +65,11 @@ class NotAnArchive(ArchiveError):
 
 class DiskFull(ArchiveError):
     pass
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """ENOSPC, or SQLite's own words for it."""
+    return getattr(exc, "errno", None) == errno.ENOSPC or "database or disk is full" in str(exc).lower()
 
 
 class ArchiveTooNew(ArchiveError):
@@ -837,6 +843,10 @@ class Archive:
         one), True to make it here.
         """
         stamp = now_iso()
+
+        def signature() -> bytes | None:  # made only when the article joins a cluster
+            return neardup.signature(article.text) if near is True else near or None
+
         values = {
             "path": article.path,
             "url": article.url,
@@ -866,7 +876,7 @@ class Archive:
                 cursor = self.conn.execute(f"INSERT INTO articles ({columns}) VALUES ({marks})", values)
                 article_id = int(cursor.lastrowid or 0)
                 self._index(article_id, IndexDoc.of(article_id, article, analysed))
-                self._join_cluster(article_id, neardup.signature(article.text) if near is True else near or None)
+                self._join_cluster(article_id, signature())
             else:
                 indexed = "title, text, published, lang"
                 old = self.conn.execute(f"SELECT {indexed} FROM articles WHERE id = ?", (article_id,)).fetchone()
@@ -876,7 +886,7 @@ class Archive:
                     self._index(article_id, IndexDoc.of(article_id, article, analysed))
                 if old is None or old[1] != article.text or not self._has_signature(article_id):
                     self._leave_cluster(article_id)
-                    self._join_cluster(article_id, neardup.signature(article.text) if near is True else near or None)
+                    self._join_cluster(article_id, signature())
             self.conn.execute(
                 """INSERT INTO raw_inputs (article_id, compression, size, data, hints) VALUES (?, 'zlib', ?, ?, ?)
                    ON CONFLICT (article_id) DO UPDATE SET compression = excluded.compression,
@@ -1368,19 +1378,18 @@ class Archive:
             )
         return self._article(rows[0])
 
-    def raw_hints(self, article_id: int) -> dict[str, Any]:
-        """What a container said of the record an article came from ({} for a plain file)."""
-        row = self.conn.execute("SELECT hints FROM raw_inputs WHERE article_id = ?", (article_id,)).fetchone()
-        return json.loads(row[0]) if row and row[0] else {}
-
     def raw(self, article_id: int) -> bytes:
+        return self.raw_input(article_id)[0]
+
+    def raw_input(self, article_id: int) -> tuple[bytes, dict[str, Any]]:
+        """An article's stored input, and what a container said of it ({} for a plain file)."""
         row = self.conn.execute(
-            "SELECT compression, data FROM raw_inputs WHERE article_id = ?", (article_id,)
+            "SELECT compression, data, hints FROM raw_inputs WHERE article_id = ?", (article_id,)
         ).fetchone()
         if row is None:
             raise ArticleNotFound(f"there is no stored input for article {article_id}.")
-        compression, data = row
-        return zlib.decompress(data) if compression == "zlib" else bytes(data)
+        compression, data, hints = row
+        return zlib.decompress(data) if compression == "zlib" else bytes(data), json.loads(hints) if hints else {}
 
     def check(self) -> list[str]:
         """What is wrong with this archive, one sentence each (empty: nothing found).

@@ -30,7 +30,7 @@ from rich.progress import (
 )
 
 from newsarchive import __version__, render
-from newsarchive.archive import SORTS, Archive, ArchiveError, Filters, is_archive_file
+from newsarchive.archive import SORTS, Archive, ArchiveError, Filters, is_archive_file, is_disk_full
 from newsarchive.export import WRITERS, ExportError, export_to, write_rows, writer_for
 from newsarchive.inputs import DEFAULT_MAX_BYTES, STORED_MAX_BYTES, decode_input, discover, read_input
 from newsarchive.model import CLEANER_VERSION, Rejected
@@ -159,7 +159,7 @@ def _ordinary_condition(exc: Exception) -> str | None:
     number = getattr(exc, "errno", None)
     where = getattr(exc, "filename", None)
     place = f" holding {where}" if where else ""
-    if number == errno.ENOSPC or "database or disk is full" in text:
+    if is_disk_full(exc):
         return f"the disk{place} is full: free some space and run the same command again (what was stored is kept)."
     if number in (errno.EROFS, errno.EACCES, errno.EPERM) or "readonly database" in text or "read-only" in text:
         return f"cannot write{' ' + str(where) if where else ''}: the file or its folder is read-only ({exc})."
@@ -650,8 +650,7 @@ def show(article_id: int, db_path: str, raw: bool, json_output: bool) -> None:
         row = archive.get(article_id)
         duplicates = archive.duplicates_of(article_id)
         row["near_copies"] = archive.copies_of(article_id)
-        data = archive.raw(article_id) if raw else b""
-        hints = archive.raw_hints(article_id) if raw else {}
+        data, hints = archive.raw_input(article_id) if raw else (b"", {})
     if raw:
         try:
             text = decode_input(data, stored_name(row["path"]), STORED_MAX_BYTES, hints).text

@@ -7,7 +7,6 @@ or failed, recording each outcome in the archive.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import sqlite3
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from newsarchive import neardup
-from newsarchive.archive import INDEX_BATCH, Archive, DiskFull, compress_raw
+from newsarchive.archive import INDEX_BATCH, Archive, DiskFull, compress_raw, is_disk_full
 from newsarchive.clean import dates
 from newsarchive.clean.html import MAX_HTML_DEPTH, HtmlResult, clean_html, html_to_text, html_too_deep
 from newsarchive.clean.language import detect_language
@@ -47,8 +46,6 @@ from newsarchive.textutil import normalize_line
 BATCH_FILES = 200  # files per write transaction: large enough to be fast, small enough to lose little
 BATCH_SECONDS = 2.0
 LOCK_WAIT = 1.0  # seconds the writer waits on a worker holding the write lock, before it lets go
-# A worker is replaced after this many files: forked from the warmed server it starts at once,
-# and memory that parsing big pages left behind (lxml trees, caches) goes back to the system.
 DEFAULT_TIMEOUT = 60.0  # seconds: a news page cleans in well under one; a pathological one in minutes
 DEFAULT_MEMORY_MB = 4096  # a worker's address space (virtual: about twice what it keeps resident)
 
@@ -167,10 +164,6 @@ class FileResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "outcome": self.outcome, "reason": self.reason, "id": self.id}
-
-
-def is_disk_full(exc: BaseException) -> bool:
-    return getattr(exc, "errno", None) == errno.ENOSPC or "database or disk is full" in str(exc).lower()
 
 
 @dataclass
@@ -349,7 +342,8 @@ class Ingester:
         self.archive = archive
         self.options = options or IngestOptions()
         self.executor = executor
-        self.ships_bytes = False
+        # The workers of a cluster may not see this file system: the files' bytes travel.
+        self.ships_bytes = bool(self.options.cluster) and self.options.cluster_reads == "bytes"
         self.described: str | None = None  # where the cleaning ran, when not on this machine
 
     def run(
@@ -402,7 +396,6 @@ class Ingester:
 
             executor = DaskExecutor(self.options.cluster, job, _failed, self.options.timeout)
             workers = max(1, executor.workers())
-            self.ships_bytes = self.options.cluster_reads == "bytes"
         if executor is None:
             executor = LocalExecutor(
                 job, workers, _failed, self.options.timeout, self.options.memory_mb, commit_before_cleaning
@@ -508,7 +501,7 @@ class Ingester:
         if known and (known["size"], known["mtime_ns"]) == (item.size, item.mtime_ns):
             return FileResult(key, "unchanged", id=known["article_id"])  # not even read
         path = os.fsdecode(item.path)
-        if self.ships_bytes:  # the workers may not see this file system: the bytes travel
+        if self.ships_bytes:
             try:
                 data = read_file_bytes(item.path, self.options.max_bytes)
             except Rejected as rejected:
@@ -756,7 +749,7 @@ def _reclean_all(
     """Every stored input through `reclean_work`, here or on `executor`, applied in id order."""
     batch_started, in_batch = time.monotonic(), 0
     window: deque[tuple[dict[str, Any], Any]] = deque()
-    ahead = 64 if executor is not None else 0
+    ahead = 64 if executor is not None else 0  # here, each input is applied as soon as it is cleaned
 
     def apply(record: dict[str, Any], done: Recleaned) -> None:
         nonlocal batch_started, in_batch
@@ -806,10 +799,7 @@ def _reclean_all(
 
     for record in archive.iter_stored_inputs(CLEANER_VERSION if only_outdated else None):
         task = RecleanTask(int(record["id"]), record["raw"], record["path"], record["hints"], now, timeout)
-        if executor is None:
-            apply(record, reclean_work(task))
-            continue
-        window.append((record, executor.submit(task)))
+        window.append((record, executor.submit(task) if executor is not None else Done(reclean_work(task))))
         while window and (len(window) > ahead or window[0][1].ready()):
             head, handle = window.popleft()
             apply(head, handle.get())

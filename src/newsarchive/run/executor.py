@@ -18,7 +18,9 @@ from typing import Any, Protocol
 from newsarchive.inputs import kind_from_name
 from newsarchive.run.pool import Pool
 
-TASKS_PER_WORKER = 50  # records a worker cleans before it is replaced (its heap is then given back whole)
+# A worker is replaced after this many records: forked from the warmed server it starts at once,
+# and memory that parsing big pages left behind (lxml trees, caches) goes back to the system.
+TASKS_PER_WORKER = 50
 
 
 class Waitable(Protocol):

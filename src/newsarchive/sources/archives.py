@@ -26,9 +26,12 @@ def _walked(name: str) -> bool:
     return not any(part.startswith(".") or part == "__MACOSX" for part in parts)
 
 
-def _nested(key: str, name: str) -> Skip | None:
+def _refused(key: str, name: str, size: int, max_bytes: int) -> Skip | None:
+    """A member not read at all: an archive in the archive, or one that declares itself too large."""
     if container_kind(name):
         return Skip(key, name, "an archive inside an archive: extract it and ingest it on its own")
+    if size > max_bytes:
+        return _too_large(key, name, max_bytes)
     return None
 
 
@@ -44,12 +47,9 @@ def tar_records(path: Path, key: str, options: SourceOptions) -> Iterator[Record
                 if not member.isfile() or not _walked(member.name):
                     continue
                 name = member.name
-                nested = _nested(key, name)
-                if nested:
-                    yield nested
-                    continue
-                if member.size > options.max_bytes:
-                    yield _too_large(key, name, options.max_bytes)
+                refused = _refused(key, name, member.size, options.max_bytes)
+                if refused:
+                    yield refused
                     continue
                 fh = tar.extractfile(member)
                 if fh is None:
@@ -69,12 +69,9 @@ def zip_records(path: Path, key: str, options: SourceOptions) -> Iterator[Record
                 name = info.filename
                 if info.is_dir() or not _walked(name):
                     continue
-                nested = _nested(key, name)
-                if nested:
-                    yield nested
-                    continue
-                if info.file_size > options.max_bytes:
-                    yield _too_large(key, name, options.max_bytes)
+                refused = _refused(key, name, info.file_size, options.max_bytes)
+                if refused:
+                    yield refused
                     continue
                 ratio = info.file_size / max(1, info.compress_size)
                 if info.file_size > RATIO_FLOOR and ratio > MAX_RATIO:
