@@ -1,6 +1,7 @@
 """Ingest speed end to end, against trafilatura's own command line on the same HTML files.
 
     python bench/ingest.py [--files 10000] [--shape html|txt|both]
+    python bench/ingest.py --cluster local:2 [--files 2000] [--kill-worker-after 25]
 
 Builds (once, cached in bench/.cache/) a folder of N raw articles: the pages of
 ../shared/bench/dates/dev and ../shared/bench/cleaning/dev, as HTML and as text dumps, repeated
@@ -17,20 +18,37 @@ The last line is:
 
 where neardup_share is the near-duplicate upkeep's share of the per-file ingest time, measured
 in this process on 300 of the files (bench/neardup.py's neardup_share).
+
+With --cluster ADDRESS (local:N starts a LocalCluster here), on the folder of N files of both
+shapes: `newsarchive ingest --workers 2` and `newsarchive ingest --cluster ADDRESS` (bytes
+shipped, the default; a LocalCluster's start counted in, as a user meets it) into fresh archives,
+then the same cluster command on an empty folder (what starting the cluster alone costs). Then
+the writer's ceiling: the results of `--ceiling` text dumps computed once in this process, then
+stored by the Ingester as if a free executor handed them over: the articles a second one archive
+can take, whatever the cluster. With --kill-worker-after S, one more cluster ingest whose worker
+process is SIGKILLed S seconds in; it must end normally with one outcome a file and export what
+the pool's archive exports. The last line is then:
+
+    cluster files=N pool_fps=F cluster_fps=F ratio=R start_s=T writer_ceiling=A cpu_ms=C [killed_ok=0|1]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "bench"
@@ -156,14 +174,152 @@ def ingest(folder: Path, db: Path, workers: int) -> tuple[float, int]:
     return timed(cmd, db)
 
 
+class Precomputed:
+    """An executor whose results are already there: what storing costs when cleaning is free."""
+
+    def __init__(self, results: dict[str, Any]) -> None:
+        self.results = results
+
+    def submit(self, task: Any) -> Any:
+        from newsarchive.run.executor import Done
+
+        return Done(self.results[task.key])
+
+    def close(self) -> None:
+        return None
+
+    def describe(self) -> str | None:
+        return None
+
+
+def writer_ceiling(folder: Path, count: int) -> tuple[float, float]:
+    """(articles stored a second, ms of one core to clean one of them)."""
+    from newsarchive.archive import Archive
+    from newsarchive.inputs import InputFile, discover
+    from newsarchive.pipeline import Ingester, IngestOptions, Task, work
+
+    files = [item for item in discover([folder]) if isinstance(item, InputFile)][:count]
+    now = datetime.now()
+    start = time.perf_counter()
+    results = {item.key: work(Task(str(item.path), item.key), 20 << 20, None, now) for item in files}
+    cpu_ms = (time.perf_counter() - start) / len(files) * 1000
+    with tempfile.TemporaryDirectory() as tmp, Archive(Path(tmp) / "a.db") as archive:
+        start = time.perf_counter()
+        Ingester(archive, IngestOptions(workers=2), executor=Precomputed(results)).run(iter(files), [str(folder)])
+        seconds = time.perf_counter() - start
+    return len(files) / seconds, cpu_ms
+
+
+def exported(db: Path) -> list[dict[str, Any]]:
+    """The archive's export, less the times of the run itself."""
+    out = subprocess.run([str(BIN / "newsarchive"), "export", "--db", str(db)], capture_output=True, check=True)
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    for row in rows:
+        row.pop("ingested_at")
+        row.pop("updated_at")
+    return rows
+
+
+def cleaning_processes(pid: int) -> list[int]:
+    """The worker processes a LocalCluster's nannies spawned under `pid`."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/cmdline", "rb") as fh:
+                if b"spawn_main" in fh.read() and current != pid:
+                    found.append(current)
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+        except OSError:
+            continue
+    return found
+
+
+def killed_run(folder: Path, db: Path, cluster: str, after: float, files: int, expected: list[dict[str, Any]]) -> bool:
+    """A cluster ingest whose worker is SIGKILLed `after` s in: does it end as an uninterrupted one?"""
+    cmd = [str(BIN / "newsarchive"), "ingest", str(folder), "--db", str(db), "--cluster", cluster, "--json"]
+    start = time.perf_counter()
+    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        process.wait(timeout=after)
+        print(f"the run ended before {after} s: nothing was killed")
+        return False
+    except subprocess.TimeoutExpired:
+        pass
+    victims = cleaning_processes(process.pid)
+    if not victims:
+        print("no worker process found to kill")
+        process.kill()
+        return False
+    os.kill(victims[0], signal.SIGKILL)
+    print(f"killed worker process {victims[0]} at {time.perf_counter() - start:.1f} s")
+    out, err = process.communicate()
+    print(f"the run ended with exit status {process.returncode} after {time.perf_counter() - start:.1f} s")
+    if process.returncode != 0:
+        print(err.decode()[-2000:])
+        return False
+    counts = json.loads(out)["counts"]
+    with sqlite3.connect(db) as conn:
+        outcomes, paths = conn.execute("SELECT count(*), count(DISTINCT path) FROM files").fetchone()
+    same = exported(db) == expected
+    print(f"outcomes: {counts} ({sum(counts.values())}); files rows {outcomes}, distinct {paths}; export equal: {same}")
+    return sum(counts.values()) == files == outcomes == paths and same
+
+
+def cluster_bench(args: argparse.Namespace, cache: Path) -> int:
+    folder = cache / f"ingest-{args.files}-both-g{GENERATOR}"
+    build(folder, args.files, "both")
+    run = cache / "cluster-run"
+    run.mkdir(parents=True, exist_ok=True)
+    pool_s, _ = ingest(folder, run / "pool.db", 2)
+    for stale in run.glob("cluster*.db*"):
+        stale.unlink() if stale.is_file() else None
+    cmd = [str(BIN / "newsarchive"), "ingest", str(folder), "--db", str(run / "cluster.db"), "--quiet"]
+    cluster_s, _ = timed([*cmd, "--cluster", args.cluster])
+    empty = Path(tempfile.mkdtemp(dir=run))
+    start_s, _ = timed(
+        [str(BIN / "newsarchive"), "ingest", str(empty), "--db", str(empty / "e.db"), "-q", "--cluster", args.cluster]
+    )
+    shutil.rmtree(empty)
+    ceiling, cpu_ms = writer_ceiling(folder / "txt", args.ceiling)
+    ratio = pool_s / cluster_s
+    print("| run | files | seconds | files/s |\n|---|---|---|---|")
+    print(f"| --workers 2 | {args.files} | {pool_s:.1f} | {args.files / pool_s:.1f} |")
+    print(f"| --cluster {args.cluster} | {args.files} | {cluster_s:.1f} | {args.files / cluster_s:.1f} |")
+    print(f"| --cluster {args.cluster}, empty folder (the start alone) | 0 | {start_s:.1f} | |")
+    print(
+        f"writer ceiling: {ceiling:.0f} articles/s (text dumps cleaned beforehand; "
+        f"{cpu_ms:.1f} ms of one core to clean one)"
+    )
+    killed = ""
+    if args.kill_worker_after:
+        expected = exported(run / "pool.db")
+        ok = killed_run(folder, run / "cluster-killed.db", args.cluster, args.kill_worker_after, args.files, expected)
+        killed = f" killed_ok={int(ok)}"
+    print(
+        f"cluster files={args.files} pool_fps={args.files / pool_s:.1f} cluster_fps={args.files / cluster_s:.1f} "
+        f"ratio={ratio:.2f} start_s={start_s:.1f} writer_ceiling={ceiling:.0f} cpu_ms={cpu_ms:.1f}{killed}"
+    )
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--files", type=int, default=None, help="10,000 (2,000 with --cluster)")
     parser.add_argument("--shape", choices=("html", "txt", "both"), default="both")
+    parser.add_argument("--cluster", metavar="ADDRESS", help="compare the pool with this Dask cluster (local:2)")
+    parser.add_argument("--ceiling", type=int, default=1000, help="text dumps for the writer's ceiling")
+    parser.add_argument("--kill-worker-after", type=float, metavar="S", help="with --cluster: the fault run")
     args = parser.parse_args()
     if not all(s.is_dir() for s in SOURCES):
         raise SystemExit(f"needs the benchmark pages in {SHARED}")
     cache = ROOT / "bench" / ".cache"
+    if args.cluster:
+        args.files = args.files or 2000
+        return cluster_bench(args, cache)
+    args.files = args.files or 10_000
     folder = cache / f"ingest-{args.files}-{args.shape}-g{GENERATOR}"
     counts = build(folder, args.files, args.shape)
     work = cache / "ingest-run"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,9 +47,16 @@ def test_a_cluster_ingest_gives_the_pool_s_archive(tmp_path: Path) -> None:
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout)["cluster"].endswith("(2 workers)")
     assert archive_view(cluster_db) == archive_view(pool_db)
-    paths = run_cli("ingest", str(folder), "--db", str(tmp_path / "paths.db"), "--cluster", "local:2",
-                    "--cluster-reads", "paths", "-q")  # fmt: skip
+    paths = CliRunner().invoke(
+        cli, ["ingest", str(folder), "--db", str(tmp_path / "paths.db"), "--cluster", "local:2", "--cluster-reads",
+              "paths"], env={"TTY_COMPATIBLE": "1", "COLUMNS": "200"}, catch_exceptions=False,
+    )  # fmt: skip
     assert paths.exit_code == 0 and archive_view(tmp_path / "paths.db") == archive_view(pool_db)
+    # a terminal's progress line and the summary name the cluster
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", paths.stderr)
+    where = r"the Dask cluster tcp://127\.0\.0\.1:[0-9]+ \(2 workers\)"
+    assert re.search(rf"ingest [0-9]+ files [0-9.]+ files/s .* on {where}", shown)
+    assert re.search(rf"^\r?cleaned on {where}$", shown, re.M)
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +123,62 @@ def test_reclean_on_a_cluster_gives_what_reclean_here_gives(tmp_path: Path) -> N
     remote = json.loads(done.stdout)
     assert remote == local and remote["changed"] == remote["articles"] == 7
     assert archive_view(db)[0] == archive_view(here)[0]
+
+
+def test_the_scheduler_gone_stops_the_run_as_interrupted_and_a_rerun_finishes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import signal
+    import sqlite3
+    import subprocess
+
+    from newsarchive.archive import Archive
+
+    folder = tmp_path / "in"
+    for n in range(30):
+        write(folder / f"{n:02d}.txt", f"Dépêche {n}\n\n" + f"Le conseil {n} a voté le budget numéro {n * 7}. " * 12)
+    address_file = tmp_path / "scheduler.json"
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+         "--scheduler-file", str(address_file)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "dask", "worker", "--scheduler-file", str(address_file), "--nthreads", "1",
+         "--no-dashboard", "--death-timeout", "20"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        with distributed.Client(scheduler_file=str(address_file), timeout=60) as client:
+            client.wait_for_workers(1, timeout=60)
+            address = client.scheduler.address
+        save = Archive.save_article
+
+        def save_then_lose_the_scheduler(self: Archive, *args: Any, **kwargs: Any) -> Any:
+            saved = save(self, *args, **kwargs)
+            if scheduler.poll() is None:
+                scheduler.send_signal(signal.SIGKILL)  # its machine went down
+                scheduler.wait()
+            return saved
+
+        monkeypatch.setattr(Archive, "save_article", save_then_lose_the_scheduler)
+        db = tmp_path / "a.db"
+        lost = run_cli("ingest", str(folder), "--db", str(db), "--cluster", address, "-q")
+        assert lost.exit_code == 1
+        said = re.fullmatch(
+            f"Error: the Dask scheduler at {address} went away: ([0-9]+) articles of this run were stored and "
+            r"\1 files settled before; run the same command again, once the scheduler is back, to finish.\n",
+            lost.stderr,
+        )
+        assert said, lost.stderr
+        with sqlite3.connect(db) as conn:
+            stored = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+            status = conn.execute("SELECT status FROM runs").fetchall()
+        assert 1 <= stored < 30 and int(said.group(1)) == stored and status == [("interrupted",)]
+    finally:
+        for process in (worker, scheduler):
+            process.kill()
+            process.wait()
+    monkeypatch.undo()
+    again = run_cli("ingest", str(folder), "--db", str(db), "--workers", "1", "--json")
+    assert again.exit_code == 0, again.output
+    counts = json.loads(again.stdout)["counts"]
+    assert counts["new"] == 30 - stored and counts["unchanged"] == stored

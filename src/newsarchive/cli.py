@@ -416,11 +416,13 @@ def ingest(
         TextColumn("{task.completed:,.0f} files"),  # no total: the folder is walked as it goes
         TextColumn("{task.fields[rate]} files/s"),
         TimeElapsedColumn(),
+        TextColumn("{task.fields[where]}"),
         console=err,
         transient=True,
         disable=not show_progress,
     )
-    task = progress.add_task("ingest", total=None, rate="-")
+    task = progress.add_task("ingest", total=None, rate="-", where="")
+    ingester = Ingester(archive, options)
 
     def on_result(result: FileResult) -> None:
         if report_file:
@@ -437,11 +439,12 @@ def ingest(
         elapsed = progress.tasks[0].elapsed or 0
         if elapsed:
             progress.update(task, rate=f"{progress.tasks[0].completed / elapsed:.1f}")
+        if ingester.described and not progress.tasks[0].fields["where"]:
+            progress.update(task, where=f"on the Dask cluster {ingester.described}")
 
     previous = signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops as cleanly as Ctrl-C
     try:
         with progress:
-            ingester = Ingester(archive, options)
             summary = ingester.run(items, list(paths), on_result)
     except KeyboardInterrupt as stop:
         err.print(

@@ -428,10 +428,14 @@ class Ingester:
             archive.commit()
             summary.status = "interrupted"
             raise
-        except ClusterError:  # the scheduler went away: what is stored stays, a re-run finishes
+        except ClusterError as lost:  # the scheduler went away: what is stored stays, a re-run finishes
             archive.commit()
             summary.status = "interrupted"
-            raise
+            stored = summary.counts["new"] + summary.counts["updated"]
+            raise ClusterError(
+                f"{lost}: {stored:,} articles of this run were stored and {sum(summary.counts.values()):,} files "
+                "settled before; run the same command again, once the scheduler is back, to finish."
+            ) from None
         except sqlite3.OperationalError as exc:
             archive.rollback()
             summary.pending.clear()
@@ -681,9 +685,15 @@ def reclean(
         executor = DaskExecutor(cluster, reclean_work, _reclean_failed, timeout)
     try:
         _reclean_all(archive, summary, only_outdated, dry_run, on_article, timeout, now, executor)
-    except (KeyboardInterrupt, ClusterError):
+    except KeyboardInterrupt:
         archive.commit()  # every article re-cleaned so far is kept whole; a re-run does the rest
         raise
+    except ClusterError as lost:
+        archive.commit()
+        raise ClusterError(
+            f"{lost}: {summary.articles:,} articles were cleaned again and saved before; run the same command "
+            "again, once the scheduler is back, to finish."
+        ) from None
     except BaseException:
         archive.rollback()
         raise

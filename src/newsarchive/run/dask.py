@@ -147,12 +147,12 @@ class DaskExecutor:
         try:
             return future.result()
         except FutureCancelledError:
-            raise ClusterError(f"the Dask scheduler at {self.address} went away: the run stopped.") from None
+            raise ClusterError(f"the Dask scheduler at {self.address} went away") from None
         except Exception as exc:
             if type(exc).__name__ == "KilledWorker":
                 return self.failed(task, "the cleaning process died on every worker that tried it (KilledWorker)")
             if type(exc).__name__ in ("CommClosedError", "CancelledError"):
-                raise ClusterError(f"the Dask scheduler at {self.address} went away: the run stopped.") from None
+                raise ClusterError(f"the Dask scheduler at {self.address} went away") from None
             return self.failed(task, f"cleaning failed on the cluster: {type(exc).__name__}: {str(exc)[:200]}")
 
     def give_up(self, future: Any) -> None:
