@@ -72,10 +72,17 @@ def executor() -> Iterator[Any]:
 
 
 def test_a_task_that_raises_fails_with_its_reason_and_the_rest_go_on(executor: Any) -> None:
-    handles = [executor.submit(("pid", "a")), executor.submit(("raises", "b")), executor.submit(("pid", "c"))]
-    first, failed, last = (h.get() for h in handles)
-    assert first[0] == "a" and last[0] == "c"
-    assert failed == ("failed", "cleaning failed on the cluster: ValueError: no good: b")
+    from newsarchive.run.dask import BATCH
+
+    names = [f"r{n}" for n in range(2 * BATCH + 3)]  # two whole batches and a partial one
+    handles = [executor.submit(("raises" if n % 5 == 1 else "pid", name)) for n, name in enumerate(names)]
+    results = [h.get() for h in handles]
+    for n, (name, result) in enumerate(zip(names, results, strict=True)):
+        if n % 5 == 1:
+            assert result == ("failed", f"cleaning failed on the cluster: ValueError: no good: {name}")
+        else:
+            assert result[0] == name
+    assert len({h.batch.future.key for h in handles}) == 3  # each batch one Dask task
 
 
 def test_a_worker_killed_mid_task_has_its_task_run_again(executor: Any, tmp_path: Path) -> None:
@@ -86,6 +93,18 @@ def test_a_worker_killed_mid_task_has_its_task_run_again(executor: Any, tmp_path
 def test_a_task_that_hangs_fails_after_the_time_limit(executor: Any) -> None:
     assert executor.submit(("slow", "slow")).get() == ("failed", "took longer than 1 s to clean")
     assert executor.submit(("pid", "after")).get()[0] == "after"  # the stuck worker was restarted
+
+
+def test_records_that_hang_in_a_batch_fail_alone(executor: Any) -> None:
+    """Sent again one a task, the two that hang hold both workers: those queued behind them wait,
+    and must not be failed for the time they waited."""
+    from newsarchive.run.dask import BATCH
+
+    names = [f"slow{n}" if n in (3, 4) else f"quick{n}" for n in range(BATCH)]
+    handles = [executor.submit(("slow", name)) for name in names]
+    results = [h.get() for h in handles]
+    too_slow = ("failed", "took longer than 1 s to clean")
+    assert results == [too_slow if name.startswith("slow") else name for name in names]
 
 
 def test_workers_of_another_version_are_refused_in_one_sentence() -> None:

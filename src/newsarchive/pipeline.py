@@ -404,7 +404,7 @@ class Ingester:
         submit = executor.submit
 
         window: deque[tuple[Unit, Prepared, Any]] = deque()
-        ahead = 16 * workers
+        ahead = executor.ahead
         self._batch_started, self._in_batch, self._stored = time.monotonic(), 0, 0
         self._unsettled: Counter[str] = Counter()  # per container: records a re-run must see again
         archive.on_commit = summary.settle
@@ -759,7 +759,7 @@ def _reclean_all(
     """Every stored input through `reclean_work`, here or on `executor`, applied in id order."""
     batch_started, in_batch = time.monotonic(), 0
     window: deque[tuple[dict[str, Any], Any]] = deque()
-    ahead = 64 if executor is not None else 0  # here, each input is applied as soon as it is cleaned
+    ahead = executor.ahead if executor is not None else 0  # here, each input is applied as soon as it is cleaned
 
     def apply(record: dict[str, Any], done: Recleaned) -> None:
         nonlocal batch_started, in_batch

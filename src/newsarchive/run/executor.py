@@ -30,6 +30,8 @@ class Waitable(Protocol):
 
 
 class Executor(Protocol):
+    ahead: int  # tasks the writer keeps in flight: enough that no worker waits for the next
+
     def submit(self, task: Any) -> Any: ...
 
     def close(self) -> None: ...
@@ -104,6 +106,7 @@ class LocalExecutor:
         self.timeout, self.memory_mb = timeout, memory_mb
         self.before_inline = before_inline
         self.pool: Pool | None = None
+        self.ahead = 16 * workers
 
     def submit(self, task: Any) -> Any:
         if self.workers == 1:
