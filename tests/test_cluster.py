@@ -82,7 +82,7 @@ def test_a_task_that_raises_fails_with_its_reason_and_the_rest_go_on(executor: A
             assert result == ("failed", f"cleaning failed on the cluster: ValueError: no good: {name}")
         else:
             assert result[0] == name
-    assert len({h.batch.future.key for h in handles}) == 3  # each batch one Dask task
+    assert len({h.batch.key for h in handles}) == 3  # each batch one Dask task
 
 
 def test_a_worker_killed_mid_task_has_its_task_run_again(executor: Any, tmp_path: Path) -> None:

@@ -107,14 +107,15 @@ def run_batch(job: Callable[[Any], Any], tasks: list[Any]) -> list[tuple[str, An
 class Batch:
     """Records sent as one Dask task; split into one-record batches when it cannot answer for each."""
 
-    def __init__(self, executor: DaskExecutor, handles: list[DaskHandle]) -> None:
+    def __init__(self, executor: DaskExecutor, handles: list[DaskHandle], future: Any) -> None:
         self.executor, self.handles = executor, handles
-        self.future: Any = None
+        self.future: Any = future  # let go once settled: the scheduler then forgets the result
+        self.key = str(future.key)
         self.results: list[Any] | None = None
 
     def deadline(self) -> float | None:
         """When it is late: its time limit from its latest start on a worker (None: not started)."""
-        started = self.executor.started.get(self.future.key)
+        started = self.executor.started.get(self.key)
         timeout = self.executor.timeout
         return None if started is None or timeout is None else started + timeout + GRACE
 
@@ -126,11 +127,11 @@ class Batch:
 class DaskHandle:
     def __init__(self, executor: DaskExecutor, task: Any) -> None:
         self.executor, self.task = executor, task
-        self.batch: Batch | None = None
+        self.batch: Batch | None = None  # None: waiting in the executor for its batch to fill
         self.index = 0
 
     def _sent(self) -> Batch:
-        if self.batch is None or self.batch.future is None:
+        if self.batch is None:
             self.executor.flush()
         assert self.batch is not None
         return self.batch
@@ -142,8 +143,12 @@ class DaskHandle:
     def wait(self, seconds: float) -> None:
         from distributed import wait
 
+        # A batch that hangs may hold the worker this one is queued behind: each wait looks at all.
+        self.executor.settle_late()
         batch = self._sent()
-        if (deadline := batch.deadline()) is not None:
+        if batch.results is not None:
+            return
+        if (deadline := self.executor.next_deadline()) is not None:
             seconds = max(0.0, min(seconds, deadline - time.monotonic()))
         with contextlib.suppress(TimeoutError):
             wait([batch.future], timeout=seconds)
@@ -172,6 +177,7 @@ class DaskExecutor:
         self.job, self.failed, self.timeout = job, failed, timeout
         self.pending: list[DaskHandle] = []  # submitted, not yet sent: the next batch
         self.started: dict[str, float] = {}  # a batch's key -> when it last started on a worker (monotonic)
+        self.in_flight: dict[str, Batch] = {}  # sent, not yet settled
         self.cluster: Any = None
         self.client: Any = None
         try:
@@ -218,24 +224,40 @@ class DaskExecutor:
 
     def flush(self) -> None:
         if self.pending:
-            self._send(Batch(self, self.pending))
+            self._send(self.pending)
             self.pending = []
 
-    def _send(self, batch: Batch) -> None:
-        for index, handle in enumerate(batch.handles):
+    def _send(self, handles: list[DaskHandle]) -> None:
+        future = self.client.submit(run_batch, self.job, [handle.task for handle in handles], pure=False)
+        batch = Batch(self, handles, future)
+        for index, handle in enumerate(handles):
             handle.batch, handle.index = batch, index
-        tasks = [handle.task for handle in batch.handles]
-        batch.future = self.client.submit(run_batch, self.job, tasks, pure=False)
+        self.in_flight[batch.key] = batch
+
+    def settle_late(self) -> None:
+        for batch in [batch for batch in self.in_flight.values() if batch.late()]:
+            self.settle(batch)
+
+    def next_deadline(self) -> float | None:
+        deadlines = [d for batch in self.in_flight.values() if (d := batch.deadline()) is not None]
+        return min(deadlines, default=None)
 
     def _split(self, batch: Batch) -> None:
         """Each record of the batch again, alone: the one at fault is then the only one failed."""
         for handle in batch.handles:
-            self._send(Batch(self, [handle]))
+            self._send([handle])
 
     def settle(self, batch: Batch) -> None:
         """The batch's results, or its records sent again one by one (late, or its worker died)."""
         late = batch.late()
-        self.started.pop(batch.future.key, None)
+        self.started.pop(batch.key, None)
+        self.in_flight.pop(batch.key, None)
+        try:
+            self._settle(batch, late)
+        finally:
+            batch.future = None
+
+    def _settle(self, batch: Batch, late: bool) -> None:
         alone = len(batch.handles) == 1
         if late:
             self.give_up(batch.future)
