@@ -189,7 +189,7 @@ class DaskExecutor:
                     n_workers=int(count) if count else None,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address=":0",  # a free port: two runs at once must not meet on 8787
                     silence_logs=logging.ERROR,
                 )
                 self.client = Client(self.cluster)
@@ -312,4 +312,5 @@ class DaskExecutor:
                 self.cluster.close(timeout=5)
 
     def describe(self) -> str | None:
-        return f"{self.address} ({self.workers()} workers)"
+        count = self.workers()
+        return f"{self.address} ({count} worker{'s' * (count != 1)})"
