@@ -157,3 +157,36 @@ def test_a_worker_over_its_memory_limit_is_replaced_once() -> None:
         assert len(pool.workers) == 1  # not one replacement for the memory and another for its quota
     finally:
         pool.close()
+
+
+def test_files_named_as_no_article_need_not_wait_for_the_pool() -> None:
+    from newsarchive.pipeline import Task
+    from newsarchive.run.executor import early_accepts
+
+    assert [early_accepts(Task(name, name)) for name in ("a.txt", "b.py", "gold.json", "c.JS", "d.html", "e")] == [
+        True, True, True, True, False, False,
+    ]  # fmt: skip
+    assert not early_accepts(Task("a.txt", "a.txt", data=b"x"))  # a container's record: the pool's
+
+
+def test_a_pool_closed_while_its_server_warms_up_does_not_leave_the_server_running() -> None:
+    """The server would finish importing the cleaners first, holding our stdout and stderr open."""
+    from multiprocessing import forkserver
+
+    from newsarchive.run.executor import pool_context
+
+    context = pool_context()
+    if context.get_start_method() != "forkserver":
+        pytest.skip("no forkserver here")
+    pool = Pool(workjobs.pid, 2, failed, context)
+    server = forkserver._forkserver  # type: ignore[attr-defined]
+    for _ in range(2000):  # the starting thread brings the server up within moments
+        if server._forkserver_pid is not None:
+            break
+        pool._starter.join(0.005)
+    pid = server._forkserver_pid
+    assert pid is not None and pool._starter.is_alive()  # warming: it takes seconds
+    pool.close()
+    with time_limit(30):  # without the kill it lives as long as this process: RecordTimeout
+        ended = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)  # left for multiprocessing to reap
+    assert ended is not None and ended.si_status == signal.SIGKILL  # now, not when its warm-up ends

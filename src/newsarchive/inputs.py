@@ -255,6 +255,12 @@ def kind_from_name(name: str) -> str | None:
     return None
 
 
+def named_not_article(name: str) -> bool:
+    """A name whose suffix says it is no article (and no known article kind): skipped once read."""
+    lower = name.lower()
+    return kind_from_name(lower) is None and os.path.splitext(_without_compression(lower))[1] in NOT_ARTICLE_SUFFIXES
+
+
 KERNEL_FILES = ("/proc/", "/sys/")  # "regular" files of size 0 whose reads may block or consume
 
 
@@ -330,9 +336,8 @@ def decode_input(
     if not payload.strip():
         raise Rejected("empty file", "skipped")
     kind = hints.get("kind") or kind_from_name(name)
-    suffix = os.path.splitext(_without_compression(lower))[1]
-    if kind is None and suffix in NOT_ARTICLE_SUFFIXES:
-        raise Rejected(f"not an article: a {suffix} file", "skipped")
+    if not hints.get("kind") and named_not_article(name):
+        raise Rejected(f"not an article: a {os.path.splitext(_without_compression(lower))[1]} file", "skipped")
     binary = _binary_kind(payload)
     if binary:
         raise Rejected(f"not a text or HTML file: {binary}", "skipped")

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, Protocol
 
-from newsarchive.inputs import kind_from_name
+from newsarchive.inputs import kind_from_name, named_not_article
 from newsarchive.run.pool import Pool
 
 # A worker is replaced after this many records: forked from the warmed server it starts at once,
@@ -78,7 +78,9 @@ def early_context() -> Any:
 
 
 def early_accepts(task: Any) -> bool:
-    return task.data is None and kind_from_name(task.path) == "txt"
+    """Text dumps, and files whose name already says they are no article (a folder's .json or .py):
+    nothing of the HTML cleaner is loaded for them, and they need not wait for the pool."""
+    return task.data is None and (kind_from_name(task.path) == "txt" or named_not_article(task.path))
 
 
 class LocalExecutor:

@@ -367,6 +367,23 @@ class Pool:
             self.workers.append(_Worker(self.context, self.job, self._alive_reader, self.memory_bytes))
 
     # ------------------------------------------------------------ stopping
+    def _stop_server(self) -> None:
+        """A worker server still warming up when the run ends is not waited for.
+
+        It would finish importing the cleaners (seconds) before it noticed that its owner had
+        gone, holding this process's stdout and stderr open all the while: a pipe reading a small
+        ingest (`| tee`, a script's subprocess) waited 3 s for it after the run's end. The next
+        pool (in the same process) starts a new one.
+        """
+        if self.context.get_start_method() != "forkserver":
+            return
+        from multiprocessing import forkserver
+
+        pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+        if pid:
+            with suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
     def close(self) -> None:
         """Kill every worker now: nothing they hold needs a clean exit (results not taken are lost)."""
         with self._lock:
@@ -375,6 +392,8 @@ class Pool:
         for worker in [*self._all(), *started]:
             worker.kill()
         self.workers, self.early = [], None
+        if self._starter.is_alive():
+            self._stop_server()
         with suppress(Exception):
             self._alive_writer.close()
         if self._early_writer is not None:
