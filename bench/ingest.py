@@ -46,6 +46,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -111,20 +112,30 @@ def tree_rss(pid: int) -> int:
     Workers forked from one server share the pages of the modules it imported; summing their
     resident sizes would count those pages once per worker, PSS counts each page once.
     """
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
+    total = 0
+    for current in process_tree(pid):
         try:
             with open(f"/proc/{current}/smaps_rollup") as fh:
                 for line in fh:
                     if line.startswith("Pss:"):
                         total += int(line.split()[1]) * 1024
+        except OSError:  # gone meanwhile
+            continue
+    return total
+
+
+def process_tree(pid: int) -> Iterator[int]:
+    """A process and all its descendants, from /proc (those gone meanwhile are passed over)."""
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        yield current
+        try:
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children") as fh:
                     todo.extend(int(c) for c in fh.read().split())
         except OSError:
             continue
-    return total
 
 
 FIRST: dict[str, float] = {}  # command -> seconds until its archive showed a first article
@@ -228,17 +239,13 @@ def exported(db: Path) -> list[dict[str, Any]]:
 
 def cleaning_processes(pid: int) -> list[int]:
     """The worker processes a LocalCluster's nannies spawned under `pid`."""
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
+    found = []
+    for current in process_tree(pid):
         try:
             with open(f"/proc/{current}/cmdline", "rb") as fh:
                 if b"spawn_main" in fh.read() and current != pid:
                     found.append(current)
-            for task in os.listdir(f"/proc/{current}/task"):
-                with open(f"/proc/{current}/task/{task}/children") as fh:
-                    todo.extend(int(c) for c in fh.read().split())
-        except OSError:
+        except OSError:  # gone meanwhile
             continue
     return found
 

@@ -246,8 +246,13 @@ def _without_compression(lower: str) -> str:
     return lower
 
 
+def _suffix(name: str) -> str:
+    """The suffix that says what a file is: `.html` of `page.html.gz`, lower-cased."""
+    return os.path.splitext(_without_compression(name.lower()))[1]
+
+
 def kind_from_name(name: str) -> str | None:
-    suffix = os.path.splitext(_without_compression(name.lower()))[1]
+    suffix = _suffix(name)
     if suffix in HTML_SUFFIXES:
         return "html"
     if suffix in TEXT_SUFFIXES:
@@ -257,8 +262,7 @@ def kind_from_name(name: str) -> str | None:
 
 def named_not_article(name: str) -> bool:
     """A name whose suffix says it is no article (and no known article kind): skipped once read."""
-    lower = name.lower()
-    return kind_from_name(lower) is None and os.path.splitext(_without_compression(lower))[1] in NOT_ARTICLE_SUFFIXES
+    return kind_from_name(name) is None and _suffix(name) in NOT_ARTICLE_SUFFIXES
 
 
 KERNEL_FILES = ("/proc/", "/sys/")  # "regular" files of size 0 whose reads may block or consume
@@ -337,7 +341,7 @@ def decode_input(
         raise Rejected("empty file", "skipped")
     kind = hints.get("kind") or kind_from_name(name)
     if not hints.get("kind") and named_not_article(name):
-        raise Rejected(f"not an article: a {os.path.splitext(_without_compression(lower))[1]} file", "skipped")
+        raise Rejected(f"not an article: a {_suffix(name)} file", "skipped")
     binary = _binary_kind(payload)
     if binary:
         raise Rejected(f"not a text or HTML file: {binary}", "skipped")

@@ -213,6 +213,11 @@ class RunSummary:
     def as_counts(self) -> dict[str, int]:
         return {outcome: self.counts.get(outcome, 0) for outcome in OUTCOMES}
 
+    def kept(self) -> str:
+        """What a run that stopped short kept, for the sentence that says why it stopped."""
+        stored = self.counts["new"] + self.counts["updated"]
+        return f"{stored:,} articles of this run were stored and {sum(self.counts.values()):,} files settled before"
+
 
 @dataclass(frozen=True)
 class Task:
@@ -395,7 +400,6 @@ class Ingester:
             from newsarchive.run.dask import DaskExecutor
 
             executor = DaskExecutor(self.options.cluster, job, _failed, self.options.timeout)
-            workers = max(1, executor.workers())
         if executor is None:
             executor = LocalExecutor(
                 job, workers, _failed, self.options.timeout, self.options.memory_mb, commit_before_cleaning
@@ -431,10 +435,8 @@ class Ingester:
         except ClusterError as lost:  # the scheduler went away: what is stored stays, a re-run finishes
             archive.commit()
             summary.status = "interrupted"
-            stored = summary.counts["new"] + summary.counts["updated"]
             raise ClusterError(
-                f"{lost}: {stored:,} articles of this run were stored and {sum(summary.counts.values()):,} files "
-                "settled before; run the same command again, once the scheduler is back, to finish."
+                f"{lost}: {summary.kept()}; run the same command again, once the scheduler is back, to finish."
             ) from None
         except sqlite3.OperationalError as exc:
             archive.rollback()
@@ -443,10 +445,8 @@ class Ingester:
                 summary.status = "failed"
                 raise
             summary.status = "interrupted"  # an ordinary condition: a re-run finishes the work
-            stored = summary.counts["new"] + summary.counts["updated"]
             raise DiskFull(
-                f"the disk holding {archive.path} is full: {stored:,} articles of this run were stored "
-                f"and {sum(summary.counts.values()):,} files settled before it filled; free some space "
+                f"the disk holding {archive.path} is full: {summary.kept()} it filled; free some space "
                 "and run the same command again to finish."
             ) from None
         except BaseException:

@@ -270,10 +270,8 @@ class DaskExecutor:
 
         try:
             replies = batch.future.result()
-        except FutureCancelledError:
-            raise ClusterError(f"the Dask scheduler at {self.address} went away") from None
         except Exception as exc:
-            if type(exc).__name__ in ("CommClosedError", "CancelledError"):
+            if isinstance(exc, FutureCancelledError) or type(exc).__name__ in ("CommClosedError", "CancelledError"):
                 raise ClusterError(f"the Dask scheduler at {self.address} went away") from None
             if not alone:
                 self._split(batch)
