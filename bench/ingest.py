@@ -11,7 +11,7 @@ every file is a distinct article; with --shape both, half of each. Then, in the 
 unchanged folder, and trafilatura's CLI on the same HTML files, with `--json --with-metadata`
 (text and metadata, as we store) and without (plain text). Prints files per second for each,
 the ratios, and the peak memory of each run (the proportional set size of the whole process
-tree, sampled every 20 ms), and when each ingest's archive first showed an article to a reader.
+tree, sampled every 250 ms), and when each ingest's archive first showed an article to a reader.
 The last line is:
 
     ingest files=N html_ratio_json=R html_ratio_text=R txt_fps=F scaling=S rerun_s=T peak_mb=M neardup_share=P
@@ -158,19 +158,26 @@ def first_article(db: Path) -> bool:
 def timed(cmd: list[str], db: Path | None = None, sample_memory: bool = True) -> tuple[float, int]:
     """Seconds and peak tree memory (bytes) of a command; with `db`, when its first article showed.
 
-    The sampling reads every process's smaps_rollup 50 times a second, which takes CPU from the
-    command on a small machine (a LocalCluster's run took 98 s sampled, 63-67 s not):
-    `sample_memory=False` when only the time counts.
+    Memory is sampled every MEMORY_EVERY seconds: reading every process's smaps_rollup walks its
+    page tables, and at 50 times a second that took a tenth of a core from the command measured
+    (a LocalCluster's run took 98 s sampled so, 63-67 s not). The archive is looked at every 20
+    ms until its first article shows. `sample_memory=False` when only the time counts.
     """
     start = time.perf_counter()
     process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = [0]
+    key = " ".join(cmd)
 
     def sample() -> None:
-        while sample_memory and process.poll() is None:
-            peak[0] = max(peak[0], tree_rss(process.pid))
-            if db is not None and " ".join(cmd) not in FIRST and first_article(db):
-                FIRST[" ".join(cmd)] = time.perf_counter() - start
+        last = 0.0
+        while process.poll() is None:
+            now = time.perf_counter()
+            if sample_memory and now - last >= MEMORY_EVERY:
+                peak[0], last = max(peak[0], tree_rss(process.pid)), now
+            if db is not None and key not in FIRST and first_article(db):
+                FIRST[key] = time.perf_counter() - start
+            if not sample_memory and (db is None or key in FIRST):
+                return
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -181,6 +188,9 @@ def timed(cmd: list[str], db: Path | None = None, sample_memory: bool = True) ->
     if process.returncode not in (0, 1):  # 1: some files failed, which is a normal outcome
         raise SystemExit(f"{' '.join(cmd)} failed ({process.returncode}):\n{err[-2000:]}")
     return seconds, peak[0]
+
+
+MEMORY_EVERY = 0.25
 
 
 def ingest(folder: Path, db: Path, workers: int, sample_memory: bool = True) -> tuple[float, int]:

@@ -74,9 +74,10 @@ def test_a_page_of_thousands_of_hidden_promos_is_pruned_and_extracted_without_fa
     copies = "<p>Lire aussi notre dossier</p>" * 12_000
     for filler in (promos, copies):
         result = clean_html(_padded(filler), NOW)
-        assert calls.pop()["fast"] is True  # jusText would compare 12,000 paragraphs with neighbours
+        assert [c["fast"] for c in calls] == [True]  # jusText would compare 12,000 paragraphs with neighbours
+        calls.clear()
         assert result.text == clean_html(HTML, NOW).text
-        assert calls.pop()["fast"] is False  # a normal page keeps every fallback
+        calls.clear()
         assert "Abonnez" not in html_to_text(result.text)
         assert (result.title, result.published) == ("Le festival de jazz de Testville affiche complet", "2024-06-21")
 
@@ -92,3 +93,65 @@ def test_a_page_too_large_even_when_pruned_is_read_as_its_visible_text(monkeypat
     assert result.fallback
     assert "Pour sa dixième édition" in result.text
     assert "mot 17" not in result.text
+
+
+class _Doc:
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _spied_extraction(monkeypatch, fast_text: str | None) -> list[bool]:  # type: ignore[no-untyped-def]
+    """trafilatura's extraction, its fast mode answering `fast_text` (None: as it would)."""
+    import trafilatura
+
+    modes: list[bool] = []
+    real = trafilatura.bare_extraction
+
+    def spy(*args: object, **kwargs: object) -> object:
+        modes.append(bool(kwargs["fast"]))
+        if kwargs["fast"] and fast_text is not None:
+            return _Doc(fast_text)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", spy)
+    return modes
+
+
+def test_a_fast_extraction_far_shorter_than_the_pages_prose_is_done_again_in_full(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    modes = _spied_extraction(monkeypatch, "Un fragment de l'article, et rien d'autre.")
+    result = clean_html(HTML, NOW)
+    assert modes == [True, False]
+    assert result.text.startswith("Pour sa dixième édition")
+
+
+def test_a_fast_extraction_the_size_of_the_pages_prose_is_kept(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    modes = _spied_extraction(monkeypatch, None)
+    assert clean_html(HTML, NOW).text.startswith("Pour sa dixième édition")
+    assert modes == [True]
+
+
+def test_a_fast_extraction_longer_than_the_pages_prose_is_done_again_in_full(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Short lines (a list of links) taken for text: more text than the page has prose.
+    links = "\n".join(f"Lire aussi : le numéro {n} de notre série d'été" for n in range(30))
+    modes = _spied_extraction(monkeypatch, links)
+    clean_html(HTML, NOW)
+    assert modes == [True, False]
+
+
+def test_htmldate_runs_only_when_the_visible_text_gives_no_date(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import htmldate
+
+    asked: list[object] = []
+    real = htmldate.find_date
+
+    def spy(*args: object, **kwargs: object) -> object:
+        asked.append(kwargs.get("url"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(htmldate, "find_date", spy)
+    assert clean_html(HTML, NOW).date_source == "html-meta"
+    assert asked == ["https://info-test.example/culture/festival-jazz"]  # with the page's own URL
+    asked.clear()
+    dated = HTML.replace("<article>", "<article><p>Publié le 20 juin 2024 à 18h00</p>", 1)
+    result = clean_html(dated, NOW)
+    assert (result.published, asked) == ("2024-06-20T18:00", [])

@@ -50,27 +50,20 @@ def clean_html(html: str, now: datetime | None = None, url: str | None = None) -
     trafilatura runs it (`original_date=True`: the first publication, not the last update). On
     the date benchmark this order beats htmldate alone (see docs/cleaning.md). `url`: where the
     page was fetched (a WARC's target), for its host and the date in its path.
-    """
-    import trafilatura
 
+    The page is parsed once: the visible-text pass, trafilatura's extraction (which copies the
+    tree it is given), its metadata readers and htmldate all read the same tree; htmldate runs
+    only when the visible text gave no date.
+    """
     now = now or datetime.now()
-    tree, size = _bounded_tree(html)
-    # Visible text first: trafilatura prunes the tree it is given.
-    visible = html_to_text(html if tree is None else tree)
-    doc: Any = None
-    if size <= HUGE_TREE:
-        doc = trafilatura.bare_extraction(
-            html if tree is None else tree,
-            with_metadata=True,
-            include_comments=False,
-            include_tables=True,
-            url=url,
-            fast=tree is not None,  # jusText and readability are quadratic on big trees
-            date_extraction_params={"original_date": True, "max_date": now.strftime("%Y-%m-%d")},
-        )
-    meta: dict[str, Any] = doc.as_dict() if doc is not None else {}
+    tree, size = _parsed(html)
+    if tree is None:
+        return _from_text(html_to_text(html), now)
+    visible = html_to_text(tree)
+    doc: Any = _extract(tree, url, size > 0, _prose(visible)) if size <= HUGE_TREE else None
+    meta = _metadata(tree, url)
     title = _clean(meta.get("title"))
-    body = _paragraphs(meta.get("text") or "", title)
+    body = _paragraphs(doc.text if doc is not None else "", title)
     result = HtmlResult(
         text=body,
         title=title,
@@ -86,19 +79,124 @@ def clean_html(html: str, now: datetime | None = None, url: str | None = None) -
     if dump.published:
         result.published, result.date_source = dump.published, dump.date_source
     else:
-        # trafilatura's metadata date is htmldate's (original_date=True, max_date=now): kept
-        # when it passes our sanity rules, without running htmldate a second time.
-        found = dates.find_dates(str(meta.get("date") or ""), now)
+        # htmldate as trafilatura's metadata runs it (original_date=True, max_date=now, the
+        # page's own URL), kept when it passes our sanity rules.
+        found = dates.find_dates(_htmldate(tree, meta.get("url"), now), now)
         if found:
             result.published = found[0].value
             result.date_source = _date_source(html, result.url, result.published)
     if not body.strip():
         # trafilatura found no body: the page read the way a scraper would, cleaned as a dump.
-        result.text, result.fallback = dump.text, True
-        result.title = result.title or dump.title
-        result.author = result.author or dump.author
-        result.tags = result.tags or dump.tags
+        _fall_back(result, dump)
     return result
+
+
+def _from_text(visible: str, now: datetime) -> HtmlResult:
+    """A page lxml could not make a tree of: its text, whatever there is, cleaned as a dump."""
+    dump = clean_text(visible, now)
+    result = HtmlResult(text="", published=dump.published, date_source=dump.date_source, rendered=dump)
+    _fall_back(result, dump)
+    return result
+
+
+def _fall_back(result: HtmlResult, dump: TextResult) -> None:
+    result.text, result.fallback = dump.text, True
+    result.title = result.title or dump.title
+    result.author = result.author or dump.author
+    result.tags = result.tags or dump.tags
+
+
+def _extract(tree: Any, url: str | None, large: bool, prose: int) -> Any:
+    """trafilatura's body extraction, without its metadata (read apart, below).
+
+    Fast mode (no readability/jusText comparison) first; the full cascade only when the fast
+    result is short (under RETRY_BELOW characters) and its size disagrees with the prose the page
+    shows (`prose`: characters in its visible lines of 100 or more): over twice as much prose
+    (the main extractor found a fragment) or under 0.8 of it (it took short lines, a list, for
+    text); the comparison with readability and jusText settles those. On the 699 benchmark
+    pages, 69 go through the full cascade (153 have a short fast result), which costs a third
+    more on each. jusText and readability are quadratic on big trees: a large page stays in
+    fast mode.
+    """
+    import trafilatura
+
+    def run(fast: bool) -> Any:
+        return trafilatura.bare_extraction(
+            tree,
+            with_metadata=False,
+            include_comments=False,
+            include_tables=True,
+            url=url,
+            fast=fast,
+        )
+
+    doc = run(fast=True)
+    found = len(doc.text) if doc is not None else 0
+    if not large and found < RETRY_BELOW and not RETRY_PROSE[0] * found <= prose <= RETRY_PROSE[1] * found:
+        doc = run(fast=False)
+    return doc
+
+
+RETRY_BELOW, RETRY_PROSE = 1500, (0.8, 2.0)
+
+
+def _prose(visible: str) -> int:
+    return sum(len(line) for line in visible.split("\n") if len(line) >= 100)
+
+
+def _metadata(tree: Any, url: str | None) -> dict[str, Any]:
+    """trafilatura's metadata (title, author, URL, site name, tags), without its date.
+
+    The same readers, in the same order, as `trafilatura.metadata.extract_metadata`, less the
+    two we have no use for (htmldate, run only when needed, and the licence) and the categories.
+    Where those readers are not found (another trafilatura), its own function does it all.
+    """
+    try:
+        from courlan import extract_domain
+        from trafilatura import metadata as tm
+
+        _ = (tm.examine_meta, tm.extract_meta_json, tm.extract_title, tm.extract_author, tm.extract_url)
+        _ = (tm.extract_sitename, tm.extract_catstags, tm.META_URL)
+    except (ImportError, AttributeError):
+        from trafilatura.metadata import extract_metadata
+
+        return dict(extract_metadata(tree, url, {"extensive_search": False}).as_dict(), date=None)
+    meta = tm.examine_meta(tree)
+    if meta.author and " " not in meta.author:
+        meta.author = None
+    with suppress(Exception):  # bugs in trafilatura's JSON-LD reader
+        meta = tm.extract_meta_json(tree, meta)
+    if not meta.title:
+        meta.title = tm.extract_title(tree)
+    if not meta.author:
+        meta.author = tm.extract_author(tree)
+    if not meta.url:
+        meta.url = tm.extract_url(tree, url)
+    if meta.url:
+        meta.hostname = extract_domain(meta.url, fast=True)
+    if not meta.sitename:
+        meta.sitename = tm.extract_sitename(tree)
+    if meta.sitename:
+        meta.sitename = meta.sitename.lstrip("@")
+        if meta.sitename and "." not in meta.sitename and not meta.sitename[0].isupper():
+            meta.sitename = meta.sitename.title()
+    elif meta.url:
+        match = tm.META_URL.match(meta.url)
+        if match:
+            meta.sitename = match[1]
+    if not meta.tags:
+        meta.tags = tm.extract_catstags("tag", tree)
+    meta.clean_and_trim()
+    found: dict[str, Any] = meta.as_dict()
+    return found
+
+
+def _htmldate(tree: Any, url: str | None, now: datetime) -> str:
+    from htmldate import find_date
+
+    with suppress(Exception):  # htmldate's own bugs on odd pages: no date rather than no article
+        return find_date(tree, url=url, original_date=True, max_date=now.strftime("%Y-%m-%d")) or ""
+    return ""
 
 
 LARGE_TREE = 10_000  # elements; the largest of the 699 real pages in ../shared/bench has 9,751
@@ -106,24 +204,25 @@ HUGE_TREE = 25_000  # elements left after pruning: beyond, even the fast mode ta
 REPEATS_KEPT = 20  # copies of one leaf element (same tag, same text) kept on a large page
 
 
-def _bounded_tree(html: str) -> tuple[Any, int]:
-    """A large page's tree with its hidden and mass-repeated elements pruned, and its size.
+def _parsed(html: str) -> tuple[Any, int]:
+    """The page's tree (trafilatura's parser), a large page's pruned, and its size if large (else 0).
 
     Extraction on a page of tens of thousands of elements takes minutes (jusText compares each
     paragraph with its neighbours), so such a page is pruned of what no reader sees or reads
     twice (elements hidden by attribute or style; the 21st and later copies of one leaf
-    element with text) and extracted without the fallback extractors. Normal pages are left alone (None):
-    counting their tags is the only cost they pay.
+    element with text) and extracted without the fallback extractors. Normal pages are left
+    alone (size 0): counting their tags is the only cost they pay.
     """
-    if html.count("<") <= 2 * LARGE_TREE:
-        return None, 0
     from trafilatura.utils import load_html
 
     tree = load_html(html)
     if tree is None:
         return None, 0
-    if sum(1 for _ in tree.iter()) <= LARGE_TREE:
-        return None, 0
+    if html.count("<") <= 2 * LARGE_TREE:
+        return tree, 0
+    size = sum(1 for _ in tree.iter())
+    if size <= LARGE_TREE:
+        return tree, 0
     doomed: list[Any] = []
     seen: dict[tuple[str, str], int] = {}
     for el in tree.iter():
