@@ -15,9 +15,14 @@ tree, sampled every 250 ms), and when each ingest's archive first showed an arti
 The last line is:
 
     ingest files=N html_ratio_json=R html_ratio_text=R txt_fps=F scaling=S rerun_s=T peak_mb=M neardup_share=P
+        seeds_ratio=R small_worst_ratio=R
 
-where neardup_share is the near-duplicate upkeep's share of the per-file ingest time, measured
-in this process on 300 of the files (bench/neardup.py's neardup_share).
+(one line) where neardup_share is the near-duplicate upkeep's share of the per-file ingest time,
+measured in this process on 300 of the files (bench/neardup.py's neardup_share), and the last two
+compare small runs as a new user makes them, the default --workers against --workers 1 (best of
+3, output piped): the seeds, data/samples, 200 short dumps (the seeds varied) and a re-run over
+those 200 files touched (same bytes, new modification time); small_worst_ratio is the largest
+default/single ratio of the four. `--small` runs only those.
 
 With --cluster ADDRESS (local:N starts a LocalCluster here), on the folder of N files of both
 shapes: `newsarchive ingest --workers 2` and `newsarchive ingest --cluster ADDRESS` (bytes
@@ -329,6 +334,68 @@ def cluster_bench(args: argparse.Namespace, cache: Path) -> int:
     return 0
 
 
+SEEDS = ROOT.parent / "shared" / "seeds"
+
+
+def small_folders(cache: Path) -> dict[str, Path]:
+    """The small runs a new user starts with: the seeds, data/samples, 200 short dumps."""
+    dumps = cache / "small-200-dumps"
+    if not (dumps / ".complete").exists():
+        shutil.rmtree(dumps, ignore_errors=True)
+        dumps.mkdir(parents=True)
+        seeds = sorted(SEEDS.glob("*.txt"))
+        for n in range(200):
+            text = seeds[n % len(seeds)].read_text(encoding="utf-8")
+            (dumps / f"{n:03d}.txt").write_text(vary_text(text, n), encoding="utf-8")
+        (dumps / ".complete").write_text("ok")
+    return {"seeds": SEEDS, "data/samples": ROOT / "data" / "samples", "200 short dumps": dumps}
+
+
+def small_run(folder: Path, db: Path, workers: int | None, fresh: bool = True) -> float:
+    """Seconds of one ingest as a user runs it (output piped, as a script or `| tee` reads it)."""
+    if fresh:
+        for stale in db.parent.glob(db.name + "*"):
+            shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+    cmd = [str(BIN / "newsarchive"), "ingest", str(folder), "--db", str(db)]
+    cmd += ["--workers", str(workers)] if workers else []
+    start = time.perf_counter()
+    subprocess.run(cmd, capture_output=True, check=False)
+    return time.perf_counter() - start
+
+
+def small_pairs(cache: Path, rounds: int = 3) -> tuple[list[tuple[str, float, float]], float]:
+    """Default workers against --workers 1 on small folders (best of `rounds`), and the seeds' ratio.
+
+    The re-run touches every file of the 200 dumps (new modification time, same bytes) before
+    each run: every file is read and found unchanged by its hash.
+    """
+    work = cache / "small-run"
+    work.mkdir(parents=True, exist_ok=True)
+    pairs: list[tuple[str, float, float]] = []
+    folders = small_folders(cache)
+    for label, folder in folders.items():
+        best = {w: min(small_run(folder, work / "small.db", w) for _ in range(rounds)) for w in (None, 1)}
+        pairs.append((label, best[None], best[1]))
+    dumps = folders["200 short dumps"]
+    touched: dict[int | None, float] = {}
+    for w in (None, 1):
+        small_run(dumps, work / f"touched-{w}.db", 1)
+        times = []
+        for _ in range(rounds):
+            for file in dumps.glob("*.txt"):
+                file.touch()
+            times.append(small_run(dumps, work / f"touched-{w}.db", w, fresh=False))
+        touched[w] = min(times)
+    pairs.append(("re-run over 200 touched files", touched[None], touched[1]))
+    return pairs, pairs[0][1] / pairs[0][2]
+
+
+def print_pairs(pairs: list[tuple[str, float, float]]) -> None:
+    print(f"| small run | default workers ({os.cpu_count()} cores) s | --workers 1 s | ratio |\n|---|---|---|---|")
+    for label, default, single in pairs:
+        print(f"| {label} | {default:.2f} | {single:.2f} | {default / single:.2f} |")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=None, help="10,000 (2,000 with --cluster)")
@@ -336,6 +403,7 @@ def main() -> int:
     parser.add_argument("--cluster", metavar="ADDRESS", help="compare the pool with this Dask cluster (local:2)")
     parser.add_argument("--ceiling", type=int, default=1000, help="text dumps for the writer's ceiling")
     parser.add_argument("--kill-worker-after", type=float, metavar="S", help="with --cluster: the fault run")
+    parser.add_argument("--small", action="store_true", help="only the small runs: default workers against one")
     args = parser.parse_args()
     if not all(s.is_dir() for s in SOURCES):
         raise SystemExit(f"needs the benchmark pages in {SHARED}")
@@ -343,6 +411,11 @@ def main() -> int:
     if args.cluster:
         args.files = args.files or 2000
         return cluster_bench(args, cache)
+    if args.small:
+        pairs, seeds_ratio = small_pairs(cache)
+        print_pairs(pairs)
+        print(f"small seeds_ratio={seeds_ratio:.2f} worst_ratio={max(d / o for _, d, o in pairs):.2f}")
+        return 0
     args.files = args.files or 10_000
     folder = cache / f"ingest-{args.files}-{args.shape}-g{GENERATOR}"
     counts = build(folder, args.files, args.shape)
@@ -388,6 +461,7 @@ def main() -> int:
             s, rss = timed(cmd)
             seconds[label] = s
             rows.append((f"{label} --parallel 2, html", counts["html"], s, rss, None))
+    pairs, seeds_ratio = small_pairs(cache)
     print("| run | files | seconds | files/s | peak MB | first article after |\n|---|---|---|---|---|---|")
     for what, n, s, rss, first in rows:
         after = f"{first:.1f} s" if first is not None else ""
@@ -410,10 +484,12 @@ def main() -> int:
     sample = sorted(p for p in folder.rglob("*") if p.is_file())[:: max(1, args.files // 300)][:300]
     share = neardup_share(sample)
     print(f"near-duplicate upkeep: {share:.1%} of the per-file ingest time ({len(sample)} files, one core)")
+    print_pairs(pairs)
+    worst = max(d / o for _, d, o in pairs)
     print(
         f"ingest files={args.files} html_ratio_json={html_json:.2f} html_ratio_text={html_text:.2f} "
         f"txt_fps={txt_fps:.0f} scaling={scaling:.2f} rerun_s={rerun:.2f} peak_mb={peak / 1e6:.0f} "
-        f"neardup_share={share:.3f}"
+        f"neardup_share={share:.3f} seeds_ratio={seeds_ratio:.2f} small_worst_ratio={worst:.2f}"
     )
     return 0
 

@@ -288,3 +288,64 @@ def test_a_page_over_the_memory_limit_fails_with_the_limit_named(tmp_path: Path,
     write(tmp_path / "a.txt", DUMP)
     done = work(Task(str(tmp_path / "a.txt"), "a.txt"), 10_000_000, None, datetime(2026, 11, 30), memory_mb=512)
     assert (done.outcome, done.reason) == ("failed", "needed more than 512 MB of memory")  # not "cleaning failed"
+
+
+def _processes_asked(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
+    """The number of cleaning processes each run's LocalExecutor is made with."""
+    import newsarchive.pipeline as pipeline
+
+    asked: list[int] = []
+    real = pipeline.LocalExecutor
+
+    def spy(job, workers, *args, **kwargs):  # type: ignore[no-untyped-def]
+        asked.append(workers)
+        return real(job, workers, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "LocalExecutor", spy)
+    return asked
+
+
+def test_a_small_run_with_the_default_workers_is_cleaned_in_one_process(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import newsarchive.pipeline as pipeline
+
+    asked = _processes_asked(monkeypatch)
+    monkeypatch.setattr(pipeline, "usable_cores", lambda: 4)
+    for n in range(3):
+        write(tmp_path / "in" / f"{n}.txt", DUMP.replace("samedi matin", f"samedi matin {n}"))
+    with Archive(tmp_path / "a.db") as archive:
+        assert [o for o, _, _ in run(archive, tmp_path / "in").values()] == ["new"] * 3
+        monkeypatch.setattr(pipeline, "SMALL_FILES", 2)  # three files to clean: no longer small
+        write(tmp_path / "in" / "3.txt", DUMP.replace("samedi matin", "samedi matin 3"))
+        assert [o for o, _, _ in run(archive, tmp_path / "in", force=True).values()].count("new") == 1
+        monkeypatch.setattr(pipeline, "SMALL_FILES", 300)
+        monkeypatch.setattr(pipeline, "SMALL_BYTES", len(DUMP) // 2)  # one file over the bytes bound
+        run(archive, tmp_path / "in", force=True)
+        run(archive, tmp_path / "in", force=True, workers=3)  # asked for: as asked
+    assert asked == [1, 4, 4, 3]
+
+
+def test_files_touched_but_unchanged_are_settled_by_their_hash_without_a_worker(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    import newsarchive.pipeline as pipeline
+
+    write(tmp_path / "in" / "a.txt", DUMP)
+    write(tmp_path / "in" / "b.txt", DUMP.replace("samedi matin", "dimanche soir"))
+    with Archive(tmp_path / "a.db") as archive:
+        first = run(archive, tmp_path / "in", workers=1)
+        os.utime(tmp_path / "in" / "a.txt", ns=(1, 1))
+        write(tmp_path / "in" / "b.txt", DUMP.replace("samedi matin", "lundi midi"))
+
+        submitted: list[str] = []
+        real = pipeline.LocalExecutor.submit
+
+        def spy(self, task):  # type: ignore[no-untyped-def]
+            submitted.append(Path(task.path).name)
+            return real(self, task)
+
+        monkeypatch.setattr(pipeline.LocalExecutor, "submit", spy)
+        second = run(archive, tmp_path / "in", workers=1)
+        assert submitted == ["b.txt"]  # a.txt was read and hashed by the writer
+        assert second["a.txt"] == ("unchanged", None, first["a.txt"][2])
+        assert second["b.txt"][0] == "updated"
+        assert archive.file_state(str((tmp_path / "in" / "a.txt").resolve()))["mtime_ns"] == 1

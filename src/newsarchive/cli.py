@@ -321,7 +321,10 @@ def cli() -> None:
     "--workers",
     type=click.IntRange(min=1),
     default=None,
-    help="Processes that clean files (default: one per usable core).",
+    help=(
+        "Processes that clean files (default: one per usable core; a small run, up to 300 files and 5 MB "
+        "to clean, in this process alone)."
+    ),
 )
 @timeout_option("Seconds a file may take to clean; a slower one fails with that reason (0: no limit).")
 @click.option(
