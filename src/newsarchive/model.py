@@ -16,7 +16,9 @@ INDEX_MARKER = "newsarchive-index.json"  # names a search index folder (skipped 
 # repeats its date; no date from a list of teasers that each give theirs.
 # 0.2.3: a page of more than 10,000 elements loses its hidden and mass-repeated elements and is
 # extracted without the fallback extractors; beyond 25,000 left, it is read as its visible text.
-CLEANER_VERSION = "0.2.3"
+# 0.2.4: HTML in trafilatura's fast mode unless its short result disagrees with the page's prose;
+# its metadata read even where it finds no body (title, author, URL of a page cleaned as a dump).
+CLEANER_VERSION = "0.2.4"
 
 OUTCOMES = ("new", "updated", "unchanged", "duplicate", "skipped", "failed")
 
