@@ -349,3 +349,19 @@ def test_files_touched_but_unchanged_are_settled_by_their_hash_without_a_worker(
         assert second["a.txt"] == ("unchanged", None, first["a.txt"][2])
         assert second["b.txt"][0] == "updated"
         assert archive.file_state(str((tmp_path / "in" / "a.txt").resolve()))["mtime_ns"] == 1
+
+
+def test_ctrl_c_while_the_run_looks_at_its_first_files_ends_it_as_interrupted(tmp_path: Path) -> None:
+    for n in range(3):
+        write(tmp_path / "in" / f"{n}.txt", DUMP.replace("samedi matin", f"samedi matin {n}"))
+
+    def walk():  # type: ignore[no-untyped-def]
+        found = list(discover([tmp_path / "in"]))
+        yield from found[:2]
+        raise KeyboardInterrupt
+
+    with Archive(tmp_path / "a.db") as archive:
+        with pytest.raises(KeyboardInterrupt):
+            Ingester(archive, IngestOptions()).run(walk(), [str(tmp_path / "in")])
+        assert archive.runs()[-1]["status"] == "interrupted"
+        assert run(archive, tmp_path / "in") == {f"{n}.txt": ("new", None, n + 1) for n in range(3)}

@@ -403,29 +403,27 @@ class Ingester:
             if archive.conn.in_transaction:
                 archive.commit()  # 0.4 ms a commit
 
-        units = self._units(items)
-        peeked, small = self._peek(units)
-        executor = self.executor
+        executor: Executor | None = self.executor
         if executor is None and self.options.cluster:
             from newsarchive.run.dask import DaskExecutor
 
             executor = DaskExecutor(self.options.cluster, job, _failed, self.options.timeout)
-        if executor is None:
-            # A small run is cleaned here unless --workers says otherwise: the pool's two seconds
-            # of warm-up would outlast it.
-            processes = 1 if small and self.options.workers is None else workers
-            executor = LocalExecutor(
-                job, processes, _failed, self.options.timeout, self.options.memory_mb, commit_before_cleaning
-            )
-        self.described = executor.describe()
-        submit = executor.submit
-
+        self.described = executor.describe() if executor is not None else None
+        units = self._units(items)
         window: deque[tuple[Unit, Prepared, Any]] = deque()
-        ahead = executor.ahead
         self._batch_started, self._in_batch, self._stored = time.monotonic(), 0, 0
         self._unsettled: Counter[str] = Counter()  # per container: records a re-run must see again
         archive.on_commit = summary.settle
         try:
+            peeked, small = self._peek(units)  # in the try: a Ctrl-C during the walk ends the run as any other
+            if executor is None:
+                # A small run is cleaned here unless --workers says otherwise: the pool's two
+                # seconds of warm-up would outlast it.
+                processes = 1 if small and self.options.workers is None else workers
+                executor = LocalExecutor(
+                    job, processes, _failed, self.options.timeout, self.options.memory_mb, commit_before_cleaning
+                )
+            submit, ahead = executor.submit, executor.ahead
             archive.begin()
             for unit, prepared in chain(peeked, ((u, self._prepare(u)) for u in units)):
                 handle = None
@@ -468,7 +466,8 @@ class Ingester:
             raise
         finally:
             archive.on_commit = None
-            executor.close()
+            if executor is not None:
+                executor.close()
             try:
                 self.archive.finish_run(summary.run_id, summary.as_counts(), summary.status)
             except sqlite3.OperationalError as exc:
