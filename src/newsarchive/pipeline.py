@@ -545,6 +545,8 @@ class Ingester:
                 return Task(path, key, settled_here=Work.rejected(key, rejected))  # as a worker would have
             if known_hash and hashlib.sha256(data).hexdigest() == known_hash:
                 return Task(path, key, settled_here=Work(key, known_hash, same_bytes=True))
+            if not self.ships_bytes:  # the workers read the files themselves (--cluster-reads paths, the pool)
+                return Task(path, key, known_hash)
             return Task(path, key, known_hash, data, item.path.name)
         return Task(path, key, None)
 
