@@ -206,3 +206,19 @@ def test_a_list_of_teasers_with_their_publication_dates_gives_no_date() -> None:
     byline = "Publié le 3 février 2022"
     page = "\n".join(["Un budget en hausse pour les écoles", byline, paragraph * 3, "", *teasers])
     assert clean_text(page, NOW).published == "2022-02-03"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x2FF), max_size=40) | st.text(max_size=40))
+def test_fold_by_its_lookup_tuple_is_the_fold_of_its_mapping(text: str) -> None:
+    # The fold table is a tuple indexed by code point (a quicker look-up than the dict it is made
+    # from); any text, in or past the table's range, folds as the mapping would fold it.
+    import unicodedata
+
+    from newsarchive.textutil import _FOLD_MAP, fold
+
+    folded = text.casefold().translate(_FOLD_MAP)
+    if any(ord(c) > 0x24F and not 0x2000 <= ord(c) <= 0x206F and c != "€" for c in folded):
+        folded = "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
+    assert fold(text) == folded
+    assert fold("Cœur ÉTÉ Łódź") == "coeur ete lodz"
