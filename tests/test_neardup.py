@@ -132,3 +132,19 @@ def test_signatures_are_stable_and_a_text_is_its_own_near_copy(text: str) -> Non
     if sig is not None:
         assert neardup.similarity(sig, sig) == 1.0 and len(neardup.bands(sig)) == neardup.BANDS
         assert all(0 <= key < 2**63 for key in neardup.bands(sig))
+
+
+def test_a_signature_does_not_depend_on_the_order_its_shingles_are_fed() -> None:
+    # Signatures stored by earlier versions were made from sorted shingles; they must still match.
+    from array import array
+
+    from rensa import RMinHash
+
+    text = " ".join(f"mot{n} de la phrase numéro {n % 7}" for n in range(40))
+    grams = sorted(neardup.shingles(text))
+    reference = RMinHash(num_perm=neardup.NUM_PERM, seed=neardup.SEED)
+    reference.update(grams)
+    assert neardup.signature(text) == array("I", reference.digest()).tobytes()
+    backwards = RMinHash(num_perm=neardup.NUM_PERM, seed=neardup.SEED)
+    backwards.update(grams[::-1])
+    assert backwards.digest() == reference.digest()

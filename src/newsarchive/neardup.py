@@ -39,7 +39,7 @@ def signature(text: str) -> bytes | None:
     if len(grams) < MIN_SHINGLES:
         return None
     minhash = RMinHash(num_perm=NUM_PERM, seed=SEED)
-    minhash.update(sorted(grams))
+    minhash.update(list(grams))  # a minimum per permutation: the order of the shingles cannot matter
     return array("I", minhash.digest()).tobytes()
 
 
