@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from newsarchive.archive import Archive
 from newsarchive.cli import cli
 from newsarchive.run.dask import ClusterError, check_versions
 
@@ -124,6 +125,8 @@ def test_without_dask_the_cluster_option_says_what_to_install(tmp_path: Path, mo
         "Error: --cluster needs Dask's distributed scheduler, which is not installed.\n"
         "pip install 'newsarchive[dask]'\n"
     )
+    with Archive(tmp_path / "a.db") as archive:
+        assert [r["status"] for r in archive.runs()] == ["failed"]  # not left 'running'
 
 
 def test_reclean_on_a_cluster_gives_what_reclean_here_gives(tmp_path: Path) -> None:

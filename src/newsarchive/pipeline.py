@@ -407,7 +407,11 @@ class Ingester:
         if executor is None and self.options.cluster:
             from newsarchive.run.dask import DaskExecutor
 
-            executor = DaskExecutor(self.options.cluster, job, _failed, self.options.timeout)
+            try:
+                executor = DaskExecutor(self.options.cluster, job, _failed, self.options.timeout)
+            except BaseException:  # no scheduler, Dask not installed: the run ends as failed, not 'running'
+                self.archive.finish_run(summary.run_id, summary.as_counts(), "failed")
+                raise
         self.described = executor.describe() if executor is not None else None
         units = self._units(items)
         window: deque[tuple[Unit, Prepared, Any]] = deque()
