@@ -198,9 +198,14 @@ def timed(cmd: list[str], db: Path | None = None, sample_memory: bool = True) ->
 MEMORY_EVERY = 0.25
 
 
-def ingest(folder: Path, db: Path, workers: int, sample_memory: bool = True) -> tuple[float, int]:
+def remove_archive(db: Path) -> None:
+    """An archive, its journal files and its search index folder, gone: the next ingest starts afresh."""
     for stale in db.parent.glob(db.name + "*"):
         shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+
+
+def ingest(folder: Path, db: Path, workers: int, sample_memory: bool = True) -> tuple[float, int]:
+    remove_archive(db)
     cmd = [str(BIN / "newsarchive"), "ingest", str(folder), "--db", str(db), "--quiet", "--workers", str(workers)]
     return timed(cmd, db, sample_memory)
 
@@ -354,8 +359,7 @@ def small_folders(cache: Path) -> dict[str, Path]:
 def small_run(folder: Path, db: Path, workers: int | None, fresh: bool = True) -> float:
     """Seconds of one ingest as a user runs it (output piped, as a script or `| tee` reads it)."""
     if fresh:
-        for stale in db.parent.glob(db.name + "*"):
-            shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+        remove_archive(db)
     cmd = [str(BIN / "newsarchive"), "ingest", str(folder), "--db", str(db)]
     cmd += ["--workers", str(workers)] if workers else []
     start = time.perf_counter()
