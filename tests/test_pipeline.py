@@ -181,7 +181,7 @@ def test_one_or_two_workers_give_the_same_archive(tmp_path: Path) -> None:
 
 
 def test_the_first_files_need_no_cleaner_in_the_writer(tmp_path: Path) -> None:
-    # With workers, the writer never loads a cleaner's data: the early worker and the pool do.
+    # With workers, the writer never loads a cleaner's data: the pool's worker server and workers do.
     import subprocess
     import sys
 
@@ -215,8 +215,9 @@ def test_the_worker_server_loads_what_each_worker_would_load_again() -> None:
     from tld.utils import tld_names
     from trafilatura import external
 
-    import newsarchive.workerinit  # noqa: F401  (warms up on import)
+    from newsarchive.workerinit import warm
 
+    warm()  # every stage the server runs
     assert external.JT_STOPLIST  # trafilatura's jusText fallback: every language's stop words
     before = define_stoplist.cache_info()
     define_stoplist(external.JT_STOPLIST)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -51,3 +52,11 @@ def dispatch(task: tuple[str, str]) -> object:
     """One job for a cluster shared by several tests: ("raises", "x") runs raises("x")."""
     name, argument = task
     return globals()[name](argument)
+
+
+def warm_until(gate: str) -> Iterator[None]:
+    """A worker server's warm-up: one quick stage after another until `gate` exists."""
+    yield  # the first stage: workers may be forked from here on
+    while not Path(gate).exists():
+        time.sleep(0.01)
+        yield

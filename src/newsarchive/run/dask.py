@@ -72,7 +72,9 @@ def _warm_plugin() -> Any:
         name = "newsarchive-warm"
 
         def setup(self, worker: Any) -> None:
-            import newsarchive.workerinit  # noqa: F401
+            from newsarchive.workerinit import warm
+
+            warm()
 
     return Warm()
 

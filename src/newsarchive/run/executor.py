@@ -9,13 +9,10 @@ the same archive.
 from __future__ import annotations
 
 import ctypes
-import multiprocessing
-import sys
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, Protocol
 
-from newsarchive.inputs import kind_from_name, named_not_article
 from newsarchive.run.pool import Pool
 
 # A worker is replaced after this many records: forked from the warmed server it starts at once,
@@ -55,44 +52,14 @@ class Done:
         return self.value
 
 
-def pool_context() -> Any:
-    """Workers forked from a clean server process that has imported the cleaners once.
-
-    A plain fork would copy this process's threads' locks (the search index runs threads),
-    and a child can hang on one; spawn would import trafilatura again in every worker.
-    """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    preload = ["newsarchive.pipeline", "newsarchive.workerinit"]
-    if "newsarchive.cli" in sys.modules:  # each new worker runs the main script again: the CLI
-        preload.append("newsarchive.cli")
-    context.set_forkserver_preload(preload)
-    return context
-
-
-def early_context() -> Any:
-    """The early worker, spawned afresh: it loads only what the text cleaner and langdetect need
-    (100 MB, where the worker server's warm-up builds 200), and takes text dumps only."""
-    return multiprocessing.get_context("spawn")
-
-
-def early_accepts(task: Any) -> bool:
-    """Text dumps, and files whose name already says they are no article (a folder's .json or .py):
-    nothing of the HTML cleaner is loaded for them, and they need not wait for the pool."""
-    return task.data is None and (kind_from_name(task.path) == "txt" or named_not_article(task.path))
-
-
 class LocalExecutor:
     """One process (`workers == 1`: the cleaning runs here, between two writes) or the pool.
 
-    The pool starts with the first task that needs cleaning (a re-run needs none), in a thread:
-    its worker server takes seconds to import and warm the cleaners (htmldate's date parser
-    alone 1.4 s). Text dumps that come meanwhile go to an early worker, a process started
-    afresh that leaves once the pool is ready: the first article is stored within a second, and
-    no cleaner's data stays in this process. HTML waits for the pool: an early worker cleaning
-    it loads what the worker server loads (180 MB), and two such processes at once took the
-    run's peak from 390 to 485 MB.
+    The pool starts with the first task that needs cleaning (a re-run needs none). Its worker
+    server forks the first workers as soon as langdetect's profiles are loaded and warms the
+    rest of the cleaners between two forks (newsarchive.workerinit), so the first article is
+    stored about when one process would have stored it, and no cleaner's data is ever loaded in
+    this process.
     """
 
     def __init__(
@@ -116,16 +83,16 @@ class LocalExecutor:
                 self.before_inline()  # the write lock is free while this process cleans
             return Done(self.job(task))
         if self.pool is None:
+            from newsarchive.workerinit import stages
+
             self.pool = Pool(
                 self.job,
                 self.workers,
                 self.failed,
-                pool_context(),
                 timeout=self.timeout,
                 tasks_per_worker=TASKS_PER_WORKER,
                 memory_mb=self.memory_mb,
-                early_context=early_context(),
-                early_accepts=early_accepts,
+                warm=stages,
             )
         return self.pool.submit(task)
 

@@ -3,28 +3,31 @@
 `multiprocessing.Pool` was the first executor, and its failure modes were the run's: a worker
 killed mid-task (the OOM killer's SIGKILL) lost the task and the run waited for it forever, and
 `Pool.terminate` could deadlock on a queue lock the dead worker held, so SIGTERM hung too. Here
-each worker has its own pipe and this process watches each one's pipe and process sentinel
-together, so it always knows which record a worker holds and notices at once when it dies:
+each worker has its own pipe and this process watches each one's pipe, so it always knows
+which record a worker holds and notices at once when it dies (its pipe closes):
 
 - a record that takes longer than `timeout` seconds is failed with that reason and its worker
   killed and replaced;
 - a worker that dies (any signal, any exit) has its record tried once more in a fresh worker,
   then failed with the way it died; a worker that runs out of its memory limit fails its record
   with that reason;
-- stopping kills every worker at once (SIGKILL: they hold nothing that needs a clean exit), so
-  Ctrl-C and SIGTERM end a run within moments, whatever the workers are doing;
-- a worker whose owner dies without stopping it (kill -9) sees its "alive" pipe close and exits.
+- stopping kills every worker and the server at once (SIGKILL: they hold nothing that needs a
+  clean exit), so Ctrl-C and SIGTERM end a run within moments, whatever the workers are doing;
+- a worker or server whose owner dies without stopping it (kill -9) sees its "alive" pipe close
+  and exits.
 
-Workers of the main context (forkserver: forked from a server that imported the cleaners once)
-start in a thread, since the server takes seconds to warm up; meanwhile an optional early
-worker (spawned afresh, lighter) takes the records `early_accepts` allows. The job and the
-reasons are the caller's: this module knows nothing of articles.
+The workers are forked by a server process of our own, which warms the cleaners in stages and
+serves a request for a worker between two of them (`_server_main`). The job and the reasons are
+the caller's: this module knows nothing of articles.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
+import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -35,6 +38,9 @@ from typing import Any
 
 RETRIES = 1  # a record whose worker died is tried this many more times, in a fresh worker
 GRACE = 5.0  # seconds past the time limit before a worker that does not answer is killed
+# A worker forked before its server was warm is replaced after this many records: the next one
+# shares what the server has loaded since, instead of loading it again on its own.
+COLD_TASKS = 10
 
 
 def too_slow(timeout: float | None) -> str:
@@ -150,6 +156,10 @@ def _serve(conn: Connection, alive: Connection, job: Callable[[Any], Any], memor
 
 
 class _Worker:
+    """A worker started by a multiprocessing context (spawn: where this system cannot fork)."""
+
+    cold = False
+
     def __init__(self, context: Any, job: Callable[[Any], Any], alive: Connection, memory_bytes: int | None) -> None:
         ours, theirs = context.Pipe()
         self.process = context.Process(
@@ -157,10 +167,17 @@ class _Worker:
         )
         self.process.start()
         theirs.close()
+        self.pid: int = self.process.pid
         self.conn: Connection = ours
         self.handle: Handle | None = None
         self.since = 0.0
         self.served = 0
+
+    def waitables(self) -> list[Any]:
+        return [self.conn, self.process.sentinel]
+
+    def ended(self, ready: set[Any]) -> bool:
+        return self.process.sentinel in ready
 
     def give(self, handle: Handle) -> None:
         handle.attempts += 1
@@ -176,19 +193,241 @@ class _Worker:
             self.conn.close()
 
     def how_it_died(self) -> str:
-        code = self.process.exitcode
-        if code is not None and code < 0:
-            with suppress(ValueError):
-                return f"signal {-code}, {signal.Signals(-code).name}"
-            return f"signal {-code}"
-        return f"exit status {code}"
+        with suppress(Exception):
+            self.process.join(1)
+        return _how(self.process.exitcode)
+
+
+def _how(code: int | None) -> str:
+    """A process's end as multiprocessing gives it (a negative code is the signal that killed it)."""
+    if code is not None and code < 0:
+        with suppress(ValueError):
+            return f"signal {-code}, {signal.Signals(-code).name}"
+        return f"signal {-code}"
+    return f"exit status {code}"
+
+
+# ---------------------------------------------------------------- the worker server
+#
+# multiprocessing's forkserver forks its workers only once its preload has run to the end; ours
+# had the cleaners warm in 2 s, 1.35 of them htmldate's date parser compiling the regular
+# expressions of 205 locales, which 12 of 683 benchmark pages ever reach. The server below forks
+# a worker as soon as its first stage (the modules, langdetect's profiles) is done, and runs
+# the other stages between two requests. A worker forked before the last stage (cold) loads
+# what it lacks by itself if a page needs it, and is replaced once the server is warm, so such
+# copies live seconds, and every later worker shares the server's pages.
+
+
+def _server_main(
+    conn: Connection,
+    fds: socket.socket,
+    alive: Connection,
+    job: Callable[[Any], Any],
+    memory_bytes: int | None,
+    warm: Callable[[], Iterator[None]] | None,
+) -> None:
+    """The server's life: warm in stages, fork a worker on request, reap one on request.
+
+    A worker is reaped only when the owner asks (after it saw the worker's pipe close or
+    killed it): until then it stays a zombie, and its process id cannot be given to another
+    process that the owner's kill would reach.
+    """
+    import gc
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the process group: the owner handles it
+    stages = warm() if warm is not None else iter(())
+    warming = next(stages, _END) is not _END  # the first stage: what every worker needs at once
+    while True:
+        try:
+            ready = wait([conn, alive], 0 if warming else None)
+        except OSError:
+            os._exit(0)
+        if alive in ready:  # nothing is ever sent: readable means the owner has gone
+            os._exit(0)
+        if conn in ready:
+            try:
+                request, pid = conn.recv()
+            except (EOFError, OSError):
+                os._exit(0)
+            if request == "fork":
+                # What the garbage collector could free goes first; the rest is never collected
+                # (its pages stay shared with the worker instead of being copied into it).
+                # Frozen after every stage instead, the regular expressions' cyclic garbage of
+                # the date parser's 205 locale stages stayed: 60 MB more in the server.
+                gc.collect()
+                gc.freeze()
+                _fork_worker(conn, fds, alive, job, memory_bytes, cold=warming)
+            elif request == "reap":
+                try:
+                    status = os.waitpid(pid, 0)[1]
+                    code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+                except ChildProcessError:
+                    code = None
+                conn.send(("exited", pid, code))
+            continue
+        if warming:
+            warming = next(stages, _END) is not _END
+            if not warming:
+                conn.send(("warm", 0, None))
+
+
+_END = object()
+
+
+def _fork_worker(
+    conn: Connection,
+    fds: socket.socket,
+    alive: Connection,
+    job: Callable[[Any], Any],
+    memory_bytes: int | None,
+    cold: bool,
+) -> None:
+    ours, theirs = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:  # the worker: it never returns into the server's loop
+        code = 1
+        try:
+            ours.close()
+            conn.close()
+            fds.close()
+            _serve(Connection(theirs.detach()), alive, job, memory_bytes)
+            code = 0
+        finally:
+            os._exit(code)
+    theirs.close()
+    socket.send_fds(fds, [struct.pack("q?", pid, cold)], [ours.fileno()])
+    ours.close()
+
+
+class _Server:
+    """Our own worker server (see above): a process spawned afresh, the workers' parent."""
+
+    def __init__(
+        self,
+        job: Callable[[Any], Any],
+        memory_bytes: int | None,
+        warm: Callable[[], Iterator[None]] | None,
+    ) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.conn, theirs = context.Pipe()
+        # File descriptors travel on a socket of their own, one datagram each with the pid.
+        self.fds, fds = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+        alive, self._alive = context.Pipe(duplex=False)
+        self.process = context.Process(
+            target=_server_main,
+            args=(theirs, fds, alive, job, memory_bytes, warm),
+            name="newsarchive-worker-server",
+            daemon=True,
+        )
+        with _sigint_blocked():
+            self.process.start()
+        for end in (theirs, fds, alive):
+            end.close()
+        self.warm = warm is None
+        self.asked = 0  # forks asked for and not yet answered
+        self.exits: dict[int, int | None] = {}  # pid -> its end, as the server reaped it
+        self.asked_exits: set[int] = set()  # pids whose end someone waits for
+
+    def ask(self) -> None:
+        self.conn.send(("fork", 0))
+        self.asked += 1
+
+    def reap(self, pid: int) -> None:
+        with suppress(OSError):
+            self.conn.send(("reap", pid))
+
+    def waitables(self) -> list[Any]:
+        return [self.conn, self.fds, self.process.sentinel]
+
+    def take(self, ready: set[Any]) -> list[_Forked]:
+        """Read what the server said; the workers it forked."""
+        forked = []
+        if self.fds in ready:
+            data, fds, _, _ = socket.recv_fds(self.fds, 64, 1)
+            pid, cold = struct.unpack("q?", data)
+            self.asked -= 1
+            forked.append(_Forked(self, pid, fds[0], cold))
+        if self.conn in ready:
+            with suppress(EOFError, OSError):
+                while self.conn.poll():
+                    what, pid, code = self.conn.recv()
+                    if what == "exited" and pid in self.asked_exits:
+                        self.exits[pid] = code
+                    elif what == "warm":
+                        self.warm = True
+        return forked
+
+    def exit_of(self, pid: int, seconds: float = 10.0) -> int | None:
+        """How worker `pid` ended, once the server reaped it (it may be finishing a warm-up stage)."""
+        self.asked_exits.add(pid)
+        deadline = time.monotonic() + seconds
+        while pid not in self.exits and self.process.is_alive() and time.monotonic() < deadline:
+            if self.conn.poll(0.05):
+                self.take({self.conn})
+        self.asked_exits.discard(pid)
+        return self.exits.pop(pid, None)
+
+    def dead(self) -> bool:
+        return not self.process.is_alive()
+
+    def kill(self) -> None:
+        with suppress(Exception):
+            self.process.kill()
+        with suppress(Exception):
+            self.process.join(2)
+        for end in (self.conn, self.fds, self._alive):
+            with suppress(Exception):
+                end.close()
+
+
+class _Forked:
+    """A worker forked by the server: its pipe is how it is known to have died (it closes then)."""
+
+    def __init__(self, server: _Server, pid: int, fd: int, cold: bool) -> None:
+        self.server, self.pid, self.cold = server, pid, cold
+        self.conn = Connection(fd)
+        self.handle: Handle | None = None
+        self.since = 0.0
+        self.served = 0
+        self.reaped = False
+
+    def waitables(self) -> list[Any]:
+        return [self.conn]
+
+    def ended(self, ready: set[Any]) -> bool:
+        return False  # its pipe says it first
+
+    def give(self, handle: Handle) -> None:
+        handle.attempts += 1
+        self.handle, self.since = handle, time.monotonic()
+        self.conn.send(handle.task)
+
+    def kill(self) -> None:
+        if not self.reaped:  # a zombie until reaped: until then the pid is still its own
+            with suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+            self.reaped = True
+            self.server.reap(self.pid)
+        with suppress(Exception):
+            self.conn.close()
+
+    def how_it_died(self) -> str:
+        if self.reaped:
+            return "exit status unknown"
+        self.reaped = True
+        self.server.reap(self.pid)
+        code = self.server.exit_of(self.pid)
+        return _how(code) if code is not None else "exit status unknown"
 
 
 class Pool:
-    """`size` workers of `context` running `job` on submitted records.
+    """`size` workers running `job` on submitted records.
 
-    `failed(task, reason)` makes the result of a record that could not be cleaned (the reason
-    says why: too slow, out of memory, its worker died, the job raised).
+    The workers are forked by a server process of our own that runs `warm`'s stages (see
+    `_server_main`); with a multiprocessing `context` instead, each worker is a process of it
+    (spawn where this system cannot fork). `failed(task, reason)` makes the result of a record
+    that could not be cleaned (the reason says why: too slow, out of memory, its worker died,
+    the job raised).
     """
 
     def __init__(
@@ -196,69 +435,52 @@ class Pool:
         job: Callable[[Any], Any],
         size: int,
         failed: Callable[[Any, str], Any],
-        context: Any,
+        context: Any = None,
         timeout: float | None = None,
         tasks_per_worker: int | None = None,
         memory_mb: int | None = None,
-        early_context: Any = None,
-        early_accepts: Callable[[Any], bool] | None = None,
+        warm: Callable[[], Iterator[None]] | None = None,
         grace: float = GRACE,
     ) -> None:
         self.job, self.size, self.failed, self.context = job, size, failed, context
         self.timeout, self.tasks_per_worker, self.grace = timeout, tasks_per_worker, grace
         self.memory_mb = memory_mb
         self.memory_bytes = memory_mb * 1024 * 1024 if memory_mb else None
+        self.warm = warm
         self.queue: deque[Handle] = deque()
-        self.workers: list[_Worker] = []
-        self._started: list[_Worker] = []  # handed over by the starting thread
-        self._lock = threading.Lock()
+        self.workers: list[_Worker | _Forked] = []
         self._closing = False
-        self._start_error: BaseException | None = None
-        self._alive_reader, self._alive_writer = context.Pipe(duplex=False)
-        self._early_writer: Connection | None = None
-        self.early: _Worker | None = None
-        self.early_accepts = early_accepts
-        if early_context is not None and early_accepts is not None:
-            early_reader, self._early_writer = early_context.Pipe(duplex=False)
-            try:
-                with _sigint_blocked():  # as for the main workers, below
-                    self.early = _Worker(early_context, job, early_reader, self.memory_bytes)
-            except OSError:  # no process to spare: the records wait for the pool
-                self.early = None
-        self._starter = threading.Thread(target=self._start_all, name="newsarchive-pool", daemon=True)
-        self._starter.start()
+        self.server: _Server | None = None
+        self.restarts = 0
+        if context is None and not hasattr(os, "fork"):
+            context = self.context = multiprocessing.get_context("spawn")
+        if context is not None:
+            self._alive_reader, self._alive_writer = context.Pipe(duplex=False)
+            with _sigint_blocked():
+                for _ in range(size):
+                    self.workers.append(_Worker(context, job, self._alive_reader, self.memory_bytes))
+        else:
+            self._start_server()
 
-    # ------------------------------------------------------------ starting
-    def _start_all(self) -> None:
-        with _sigint_blocked():
-            self._start_workers()
+    def _start_server(self) -> None:
+        self.server = _Server(self.job, self.memory_bytes, self.warm)
+        self._top_up()
 
-    def _start_workers(self) -> None:
-        # Blocked in this thread, SIGINT stays blocked in what it starts: the worker server
-        # (which imports the cleaners for seconds) and the workers forked from it. Ctrl-C reaches
-        # the whole process group, and only the owner must handle it; a KeyboardInterrupt in the
-        # server's warm-up printed a traceback.
-        try:
-            for _ in range(self.size):
-                worker = _Worker(self.context, self.job, self._alive_reader, self.memory_bytes)
-                with self._lock:
-                    if self._closing:
-                        worker.kill()
-                        return
-                    self._started.append(worker)
-        except BaseException as exc:  # raised again by the next poll
-            self._start_error = exc
+    def _top_up(self) -> None:
+        """Ask the server for the workers missing: one while it warms up, all once it is warm.
 
-    def ready(self) -> bool:
-        """True once the main workers run (the early worker then takes nothing more)."""
-        return not self._starter.is_alive()
-
-    def _adopt(self) -> None:
-        with self._lock:
-            self.workers.extend(self._started)
-            self._started.clear()
-        if self._start_error is not None and not self.workers:
-            raise self._start_error
+        Each worker forked before the server is warm loads what it lacks on its own, beside the
+        server loading it too, and competes with the warm-up for the cores: with two such
+        workers, 400 HTML pages on 2 cores peaked at 418 MB (the server's warm-up took 6.5 s
+        instead of 3.5), against 340 for the forkserver that forked no worker before.
+        """
+        server = self.server
+        if server is None or self._closing:
+            return
+        have = len(self.workers) + server.asked
+        want = self.size if server.warm else 1
+        for _ in range(want - have):
+            server.ask()
 
     # ------------------------------------------------------------ submitting
     def submit(self, task: Any) -> Handle:
@@ -267,7 +489,7 @@ class Pool:
         self.poll(0)
         return handle
 
-    def _give(self, worker: _Worker, handle: Handle) -> None:
+    def _give(self, worker: _Worker | _Forked, handle: Handle) -> None:
         try:
             worker.give(handle)
         except OSError:  # it died between two records (its pipe is closed): another one takes it
@@ -277,41 +499,38 @@ class Pool:
             self._replace(worker)
 
     def _dispatch(self) -> None:
+        server = self.server
+        if server is not None and server.warm:
+            for worker in [w for w in self.workers if w.cold and w.handle is None]:
+                self._replace(worker)  # forked before the server was warm: a warm one instead
+        self._top_up()
         idle = [w for w in self.workers if w.handle is None]
         while idle and self.queue:
             self._give(idle.pop(), self.queue.popleft())
-        early = self.early
-        if early is None:
-            return
-        if self.ready() and self.workers:
-            if early.handle is None:  # the pool runs: the early worker leaves
-                early.kill()
-                self.early = None
-            return
-        if early.handle is None and self.early_accepts is not None:
-            for handle in self.queue:
-                if self.early_accepts(handle.task):
-                    self.queue.remove(handle)
-                    self._give(early, handle)
-                    break
 
     # ------------------------------------------------------------ the loop
     def poll(self, seconds: float) -> None:
         """Hand out records, take in answers, fail what is too slow or whose worker died."""
-        self._adopt()
+        self._check_server()
         self._dispatch()
-        busy = [w for w in self._all() if w.handle is not None]
-        if not busy:
-            if seconds:
-                self._starter.join(seconds)  # nothing to wait for but the workers' start
-                self._adopt()
-                self._dispatch()
+        busy = [w for w in self.workers if w.handle is not None]
+        waitables = [x for w in busy for x in w.waitables()]
+        server = self.server
+        if server is not None:
+            waitables += server.waitables()
+        if not waitables:
             return
         wait_for = seconds
-        if self.timeout is not None:
+        if self.timeout is not None and busy:
             now = time.monotonic()
             wait_for = max(0.0, min(seconds, min(w.since + self.timeout + self.grace - now for w in busy)))
-        ready = set(wait([x for w in busy for x in (w.conn, w.process.sentinel)], wait_for))
+        ready = set(wait(waitables, wait_for))
+        if server is not None and ready:
+            for forked in server.take(ready):
+                if self._closing:
+                    forked.kill()
+                else:
+                    self.workers.append(forked)
         for worker in busy:
             handle = worker.handle
             assert handle is not None
@@ -329,9 +548,10 @@ class Pool:
                     handle.finish(self.failed(handle.task, too_big(self.memory_mb)))
                 else:
                     handle.finish(self.failed(handle.task, f"cleaning failed: {value}"))
-                if kind == "memory" or (self.tasks_per_worker and worker.served >= self.tasks_per_worker):
+                quota = min(self.tasks_per_worker or COLD_TASKS, COLD_TASKS) if worker.cold else self.tasks_per_worker
+                if kind == "memory" or (quota and worker.served >= quota):
                     self._replace(worker)  # once: its memory (what big pages left behind) goes back
-            elif worker.process.sentinel in ready:
+            elif worker.ended(ready):
                 self._died(worker)
             elif self.timeout is not None and time.monotonic() - worker.since >= self.timeout + self.grace:
                 handle.finish(self.failed(handle.task, too_slow(self.timeout)))
@@ -339,14 +559,25 @@ class Pool:
                 self._replace(worker)
         self._dispatch()
 
-    def _all(self) -> list[_Worker]:
-        return self.workers + ([self.early] if self.early is not None else [])
+    def _check_server(self) -> None:
+        """A server that died (the OOM killer's choice, say) is started again, twice at most."""
+        server = self.server
+        if server is None or not server.dead() or self._closing:
+            return
+        code = server.process.exitcode
+        server.kill()
+        for worker in [w for w in self.workers if w.handle is None]:
+            worker.kill()  # idle: their parent is gone, fresh ones come from the new server
+            self.workers.remove(worker)
+        self.restarts += 1
+        if self.restarts > 2:
+            self.server = None
+            raise RuntimeError(f"the worker server died ({_how(code)}) three times")
+        self._start_server()
 
-    def _died(self, worker: _Worker) -> None:
+    def _died(self, worker: _Worker | _Forked) -> None:
         handle = worker.handle
         worker.handle = None
-        with suppress(Exception):
-            worker.process.join(1)
         how = worker.how_it_died()
         self._replace(worker)
         if handle is None:
@@ -356,46 +587,24 @@ class Pool:
         else:
             handle.finish(self.failed(handle.task, f"the cleaning process died ({how})"))
 
-    def _replace(self, worker: _Worker) -> None:
+    def _replace(self, worker: _Worker | _Forked) -> None:
         worker.kill()
-        if worker is self.early:
-            self.early = None
-            return
         if worker in self.workers:
             self.workers.remove(worker)
-        if not self._closing:
+        if self._closing or self.server is not None:
+            return  # the server's workers: _top_up asks for the missing ones
+        with _sigint_blocked():
             self.workers.append(_Worker(self.context, self.job, self._alive_reader, self.memory_bytes))
 
     # ------------------------------------------------------------ stopping
-    def _stop_server(self) -> None:
-        """A worker server still warming up when the run ends is not waited for.
-
-        It would finish importing the cleaners (seconds) before it noticed that its owner had
-        gone, holding this process's stdout and stderr open all the while: a pipe reading a small
-        ingest (`| tee`, a script's subprocess) waited 3 s for it after the run's end. The next
-        pool (in the same process) starts a new one.
-        """
-        if self.context.get_start_method() != "forkserver":
-            return
-        from multiprocessing import forkserver
-
-        pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
-        if pid:
-            with suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-
     def close(self) -> None:
-        """Kill every worker now: nothing they hold needs a clean exit (results not taken are lost)."""
-        with self._lock:
-            self._closing = True
-            started, self._started = self._started, []
-        for worker in [*self._all(), *started]:
+        """Kill every worker and the server now: nothing they hold needs a clean exit."""
+        self._closing = True
+        for worker in self.workers:
             worker.kill()
-        self.workers, self.early = [], None
-        if self._starter.is_alive():
-            self._stop_server()
-        with suppress(Exception):
-            self._alive_writer.close()
-        if self._early_writer is not None:
+        self.workers = []
+        if self.server is not None:
+            self.server.kill()
+        else:
             with suppress(Exception):
-                self._early_writer.close()
+                self._alive_writer.close()
