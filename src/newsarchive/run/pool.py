@@ -209,9 +209,9 @@ def _how(code: int | None) -> str:
 
 # ---------------------------------------------------------------- the worker server
 #
-# multiprocessing's forkserver forks its workers only once its preload has run to the end; ours
-# had the cleaners warm in 2 s, 1.35 of them htmldate's date parser compiling the regular
-# expressions of 205 locales, which 12 of 683 benchmark pages ever reach. The server below forks
+# multiprocessing's forkserver, used before, forks no worker until its whole preload has run:
+# 2 s on a normal day to warm the cleaners, 1.35 of them htmldate's date parser compiling the
+# regular expressions of 205 locales, which 12 of 683 benchmark HTML pages ever reach. The server below forks
 # a worker as soon as its first stage (the modules, langdetect's profiles) is done, and runs
 # the other stages between two requests. A worker forked before the last stage (cold) loads
 # what it lacks by itself if a page needs it, and is replaced once the server is warm, so such
