@@ -155,10 +155,23 @@ def _serve(conn: Connection, alive: Connection, job: Callable[[Any], Any], memor
             conn.send(("memory", None))
 
 
-class _Worker:
-    """A worker started by a multiprocessing context (spawn: where this system cannot fork)."""
+class _Serving:
+    """What the pool knows of any worker: its pipe, the record it holds, since when, how many so far."""
 
-    cold = False
+    def __init__(self, pid: int, conn: Connection, cold: bool) -> None:
+        self.pid, self.conn, self.cold = pid, conn, cold
+        self.handle: Handle | None = None
+        self.since = 0.0
+        self.served = 0
+
+    def give(self, handle: Handle) -> None:
+        handle.attempts += 1
+        self.handle, self.since = handle, time.monotonic()
+        self.conn.send(handle.task)
+
+
+class _Worker(_Serving):
+    """A worker started by a multiprocessing context (spawn: where this system cannot fork)."""
 
     def __init__(self, context: Any, job: Callable[[Any], Any], alive: Connection, memory_bytes: int | None) -> None:
         ours, theirs = context.Pipe()
@@ -167,22 +180,13 @@ class _Worker:
         )
         self.process.start()
         theirs.close()
-        self.pid: int = self.process.pid
-        self.conn: Connection = ours
-        self.handle: Handle | None = None
-        self.since = 0.0
-        self.served = 0
+        super().__init__(self.process.pid, ours, cold=False)
 
     def waitables(self) -> list[Any]:
         return [self.conn, self.process.sentinel]
 
     def ended(self, ready: set[Any]) -> bool:
         return self.process.sentinel in ready
-
-    def give(self, handle: Handle) -> None:
-        handle.attempts += 1
-        self.handle, self.since = handle, time.monotonic()
-        self.conn.send(handle.task)
 
     def kill(self) -> None:
         with suppress(Exception):
@@ -258,9 +262,8 @@ def _server_main(
                 gc.freeze()
                 _fork_worker(conn, fds, alive, job, memory_bytes, cold=warming)
             elif request == "reap":
-                try:
-                    status = os.waitpid(pid, 0)[1]
-                    code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+                try:  # multiprocessing's exitcode convention: minus the signal that killed it
+                    code: int | None = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
                 except ChildProcessError:
                     code = None
                 conn.send(("exited", pid, code))
@@ -380,15 +383,12 @@ class _Server:
                 end.close()
 
 
-class _Forked:
+class _Forked(_Serving):
     """A worker forked by the server: its pipe is how it is known to have died (it closes then)."""
 
     def __init__(self, server: _Server, pid: int, fd: int, cold: bool) -> None:
-        self.server, self.pid, self.cold = server, pid, cold
-        self.conn = Connection(fd)
-        self.handle: Handle | None = None
-        self.since = 0.0
-        self.served = 0
+        super().__init__(pid, Connection(fd), cold)
+        self.server = server
         self.reaped = False
 
     def waitables(self) -> list[Any]:
@@ -396,11 +396,6 @@ class _Forked:
 
     def ended(self, ready: set[Any]) -> bool:
         return False  # its pipe says it first
-
-    def give(self, handle: Handle) -> None:
-        handle.attempts += 1
-        self.handle, self.since = handle, time.monotonic()
-        self.conn.send(handle.task)
 
     def kill(self) -> None:
         if not self.reaped:  # a zombie until reaped: until then the pid is still its own
